@@ -1,0 +1,157 @@
+//! Pipeline benchmark: prints figures, asserts nothing.
+//!
+//! `cargo bench --bench pipeline` (needs `../shared/corpus/llm_interview_note` and
+//! `../shared/eval/corpus_dev.jsonl` beside the repository; set NOTEGRAPH_BENCH_CORPUS /
+//! NOTEGRAPH_BENCH_QUERIES to use others). Measures, median of several runs:
+//! - full index of the corpus (lexical + graph; dense vectors when a model is available and
+//!   NOTEGRAPH_NO_DENSE is unset),
+//! - re-index after editing one note,
+//! - search latency over the dev questions inside one process (p50 / p95),
+//! - the same questions as cold CLI runs of the release binary (p50 / p95),
+//! - peak RSS of this process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use notegraph::corpus::Corpus;
+use notegraph::retrieve::{self, Mode};
+use notegraph::store::Store;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn percentile(v: &[Duration], p: f64) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    s[((s.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_string))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read corpus") {
+        let entry = entry.expect("entry");
+        let dest = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let source = std::env::var_os("NOTEGRAPH_BENCH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("../shared/corpus/llm_interview_note"));
+    let queries_file = std::env::var_os("NOTEGRAPH_BENCH_QUERIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("../shared/eval/corpus_dev.jsonl"));
+    if !source.is_dir() || !queries_file.is_file() {
+        println!("pipeline bench: skipped ({} or {} not found)", source.display(), queries_file.display());
+        return;
+    }
+    let questions = notegraph::eval::read_questions(&queries_file).expect("questions");
+    let work = tempfile::tempdir().expect("tempdir");
+    let corpus_dir = work.path().join("corpus");
+    std::fs::create_dir_all(&corpus_dir).expect("mkdir");
+    copy_tree(&source, &corpus_dir);
+    let corpus = Corpus::new(&corpus_dir);
+    let index = work.path().join("index");
+    println!(
+        "machine: {} cores; corpus: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        source.display()
+    );
+
+    // Full index, fresh each time.
+    let mut full = Vec::new();
+    let mut notes = 0;
+    let mut chunks = 0;
+    for _ in 0..3 {
+        let _ = std::fs::remove_dir_all(&index);
+        let t = Instant::now();
+        let (_, report) = Store::update(&index, &corpus, &mut |_| {}).expect("index");
+        full.push(t.elapsed());
+        notes = report.added.len();
+        chunks = report.chunks;
+    }
+    println!(
+        "full index: {notes} notes, {chunks} chunks: median {} (runs: {:?})",
+        ms(median(full.clone())),
+        full.iter().map(|d| ms(*d)).collect::<Vec<_>>()
+    );
+
+    // Re-index after editing one note.
+    let victim = corpus.scan().expect("scan").notes[notes / 2].abs_path.clone();
+    let original = std::fs::read_to_string(&victim).expect("read");
+    let mut touched = Vec::new();
+    for i in 0..5 {
+        std::fs::write(&victim, format!("{original}\n\nedit {i}\n")).expect("write");
+        let t = Instant::now();
+        let (_, report) = Store::update(&index, &corpus, &mut |_| {}).expect("index");
+        touched.push(t.elapsed());
+        assert_eq!(report.updated.len(), 1);
+    }
+    println!("re-index after editing 1 note (1 updated, {} unchanged): median {}", notes - 1, ms(median(touched)));
+
+    // Warm searches in one process.
+    let store = Store::open(&index).expect("open");
+    let mut lat = Vec::new();
+    for _ in 0..3 {
+        for q in &questions {
+            let t = Instant::now();
+            let _ = retrieve::search(&store, &q.query, Mode::Bm25, 10).expect("search");
+            lat.push(t.elapsed());
+        }
+    }
+    println!(
+        "search in-process (bm25, {} queries x3): p50 {}  p95 {}",
+        questions.len(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.95))
+    );
+
+    // Cold CLI runs.
+    let bin = repo.join("target/release/notegraph");
+    if bin.is_file() {
+        let mut cold = Vec::new();
+        for q in questions.iter().take(30) {
+            let t = Instant::now();
+            let out = Command::new(&bin)
+                .arg("--corpus")
+                .arg(&corpus_dir)
+                .arg("--index")
+                .arg(&index)
+                .args(["search", "--mode", "bm25", &q.query])
+                .output()
+                .expect("run");
+            cold.push(t.elapsed());
+            assert!(out.status.code().is_some_and(|c| c <= 1));
+        }
+        println!(
+            "search as cold CLI runs (bm25, {} queries, incl. corpus freshness check): p50 {}  p95 {}",
+            cold.len(),
+            ms(percentile(&cold, 0.5)),
+            ms(percentile(&cold, 0.95))
+        );
+    } else {
+        println!("cold CLI runs: skipped (build target/release/notegraph first: cargo build --release)");
+    }
+    println!("peak RSS of this process: {:.0} MB", peak_rss_mb());
+}

@@ -1,0 +1,342 @@
+//! The index folder: its layout, its manifest, its write lock, and the incremental update that
+//! brings it in line with the corpus.
+//!
+//!
+//! This is the only module that knows which files live in the index folder. It hands the lexical
+//! index its own sub-folder, decides which notes are new, changed, removed or unchanged by content
+//! hash, and commits once. It never prints: progress and outcomes go back to the caller as values.
+//!
+//! Layout:
+//! - `manifest.json`: format and tokenizer versions, the corpus vocabulary, per note its content
+//!   hash, title, chunk ids and vocabulary contribution. Written last, atomically.
+//! - `tantivy/`: the lexical index.
+//! - `.lock`: held (OS file lock) by the one process allowed to write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{Chunk, chunk_note};
+use crate::corpus::{self, Corpus, NoteSource, Skipped};
+use crate::error::{Error, Result};
+use crate::lexical::LexicalIndex;
+use crate::markdown::{self, ParsedNote};
+use crate::tokenize::{Analyzer, NoteVocabulary, TOKENIZER_VERSION, Vocabulary};
+
+/// Bump when the layout or the meaning of stored data changes: older indexes are rebuilt.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MANIFEST: &str = "manifest.json";
+const LEXICAL_DIR: &str = "tantivy";
+const LOCK: &str = ".lock";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub tokenizer_version: u32,
+    /// Hash of the domain terms the lexical index was tokenized with.
+    pub dictionary_hash: String,
+    pub vocabulary: Vocabulary,
+    pub notes: BTreeMap<String, NoteEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NoteEntry {
+    pub hash: String,
+    pub title: String,
+    pub chunk_ids: Vec<String>,
+    pub vocabulary: NoteVocabulary,
+}
+
+/// Progress of a long operation, for the caller to draw.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// Notes parsed and indexed so far, out of the notes that need it.
+    Indexing { done: usize, total: usize },
+    /// Finished.
+    Done,
+}
+
+/// What an update did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UpdateReport {
+    pub added: Vec<String>,
+    pub updated: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    /// Unchanged notes re-tokenized because the corpus's domain terms changed.
+    pub retokenized: Vec<String>,
+    pub skipped: Vec<SkippedNote>,
+    /// Site-navigation pages left out.
+    pub site_nav: Vec<String>,
+    pub chunks: usize,
+    pub chunks_written: usize,
+    /// Set when the whole index was rebuilt, with the reason.
+    pub rebuilt: Option<String>,
+    #[serde(serialize_with = "ser_secs")]
+    pub took: Duration,
+}
+
+fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedNote {
+    pub path: String,
+    pub reason: String,
+}
+
+impl From<Skipped> for SkippedNote {
+    fn from(s: Skipped) -> Self {
+        SkippedNote { path: s.rel_path, reason: s.reason }
+    }
+}
+
+impl UpdateReport {
+    /// True when nothing in the index changed.
+    pub fn is_noop(&self) -> bool {
+        self.added.is_empty()
+            && self.updated.is_empty()
+            && self.removed.is_empty()
+            && self.retokenized.is_empty()
+            && self.rebuilt.is_none()
+    }
+}
+
+/// The index folder, opened for reading and searching.
+pub struct Store {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub lexical: LexicalIndex,
+}
+
+/// The exclusive write lock on an index folder, released on drop.
+struct WriteLock {
+    _file: File,
+}
+
+fn lock(dir: &Path) -> Result<WriteLock> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join(LOCK);
+    let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(WriteLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::IndexBusy { path: dir.to_path_buf() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<Option<Manifest>> {
+    let path = dir.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path, e)),
+    }
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same folder, then rename).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn dictionary_hash(terms: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for t in terms {
+        h.update(t.as_bytes());
+        h.update([0]);
+    }
+    corpus::hex(&h.finalize()[..8])
+}
+
+/// A note parsed and chunked, ready to index.
+pub struct PreparedNote {
+    pub source: NoteSource,
+    pub parsed: ParsedNote,
+    pub chunks: Vec<Chunk>,
+    pub title: String,
+}
+
+fn note_title(source: &NoteSource, parsed: &ParsedNote) -> String {
+    parsed.front_matter.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+        let name = source.rel_path.rsplit('/').next().unwrap_or(&source.rel_path);
+        name.rsplit_once('.').map_or(name, |(stem, _)| stem).to_string()
+    })
+}
+
+/// Parses and chunks one note.
+pub fn prepare(source: NoteSource) -> PreparedNote {
+    let parsed = markdown::parse(&source.text);
+    let chunks = chunk_note(&source.rel_path, &parsed);
+    let title = note_title(&source, &parsed);
+    PreparedNote { source, parsed, chunks, title }
+}
+
+/// Why the stored index cannot be reused as is, if it cannot.
+fn rebuild_reason(m: &Manifest) -> Option<String> {
+    if m.format_version != FORMAT_VERSION {
+        Some(format!("index format changed (v{} → v{FORMAT_VERSION})", m.format_version))
+    } else if m.tokenizer_version != TOKENIZER_VERSION {
+        Some(format!("tokenizer changed (v{} → v{TOKENIZER_VERSION})", m.tokenizer_version))
+    } else {
+        None
+    }
+}
+
+impl Store {
+    /// True when the index in `dir` matches the corpus scan exactly (nothing to add, change or
+    /// remove, same versions).
+    pub fn is_fresh(dir: &Path, notes: &[NoteSource]) -> Result<bool> {
+        let Some(m) = read_manifest(dir)? else { return Ok(false) };
+        if rebuild_reason(&m).is_some() || !dir.join(LEXICAL_DIR).join("meta.json").exists() {
+            return Ok(false);
+        }
+        Ok(m.notes.len() == notes.len()
+            && notes.iter().all(|n| m.notes.get(&n.rel_path).is_some_and(|e| e.hash == n.hash)))
+    }
+
+    /// Opens an existing index for searching (no corpus check, no lock).
+    pub fn open(dir: &Path) -> Result<Store> {
+        let manifest = read_manifest(dir)?
+            .ok_or_else(|| Error::index(dir, "no index here yet; run `notegraph index` (or any search) to build it"))?;
+        if let Some(reason) = rebuild_reason(&manifest) {
+            return Err(Error::index(dir, format!("{reason}; run `notegraph index` to rebuild it")));
+        }
+        let analyzer = Analyzer::new(&manifest.vocabulary.domain_terms);
+        let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR), analyzer)?;
+        Ok(Store { dir: dir.to_path_buf(), manifest, lexical })
+    }
+
+    /// Brings the index in `dir` up to date with the notes of `corpus`: unchanged notes are
+    /// skipped, changed ones replaced, removed ones deleted, all in one commit.
+    pub fn update(dir: &Path, corpus: &Corpus, progress: &mut dyn FnMut(Progress)) -> Result<(Store, UpdateReport)> {
+        let started = Instant::now();
+        let scan = corpus.scan()?;
+        let _lock = lock(dir)?;
+        let mut report = UpdateReport {
+            skipped: scan.skipped.into_iter().map(Into::into).collect(),
+            site_nav: scan.site_nav,
+            ..Default::default()
+        };
+
+        let lexical_dir = dir.join(LEXICAL_DIR);
+        let mut old = match read_manifest(dir)? {
+            Some(m) => match rebuild_reason(&m) {
+                Some(reason) => {
+                    report.rebuilt = Some(reason);
+                    Manifest::default()
+                }
+                None if !lexical_dir.join("meta.json").exists() => {
+                    report.rebuilt = Some("the lexical index is missing".into());
+                    Manifest::default()
+                }
+                None => m,
+            },
+            None => Manifest::default(),
+        };
+        if report.rebuilt.is_some() || old.notes.is_empty() {
+            // Start from nothing: stale files from another format must not be opened.
+            if lexical_dir.exists() {
+                std::fs::remove_dir_all(&lexical_dir).map_err(|e| Error::io(&lexical_dir, e))?;
+            }
+            old.notes.clear();
+        }
+
+        // Decide what changed.
+        let present: BTreeSet<&str> = scan.notes.iter().map(|n| n.rel_path.as_str()).collect();
+        report.removed = old.notes.keys().filter(|p| !present.contains(p.as_str())).cloned().collect();
+        let mut to_index: Vec<NoteSource> = Vec::new();
+        let mut unchanged: Vec<NoteSource> = Vec::new();
+        for n in scan.notes {
+            match old.notes.get(&n.rel_path) {
+                Some(e) if e.hash == n.hash => unchanged.push(n),
+                Some(_) => {
+                    report.updated.push(n.rel_path.clone());
+                    to_index.push(n);
+                }
+                None => {
+                    report.added.push(n.rel_path.clone());
+                    to_index.push(n);
+                }
+            }
+        }
+
+        // Parse what changed, then settle the corpus vocabulary.
+        let mut prepared: Vec<PreparedNote> = to_index.into_iter().map(prepare).collect();
+        let mut entries: BTreeMap<String, NoteEntry> = BTreeMap::new();
+        for p in &prepared {
+            entries.insert(
+                p.source.rel_path.clone(),
+                NoteEntry {
+                    hash: p.source.hash.clone(),
+                    title: p.title.clone(),
+                    chunk_ids: p.chunks.iter().map(|c| c.id.clone()).collect(),
+                    vocabulary: NoteVocabulary::from_note(&p.parsed),
+                },
+            );
+        }
+        for n in &unchanged {
+            if let Some(e) = old.notes.get(&n.rel_path) {
+                entries.insert(n.rel_path.clone(), e.clone());
+            }
+        }
+        let vocabulary = Vocabulary::merge(entries.values().map(|e| &e.vocabulary));
+        let dict_hash = dictionary_hash(&vocabulary.domain_terms);
+        if !old.notes.is_empty() && dict_hash != old.dictionary_hash {
+            // Domain terms came or went: unchanged notes that contain one are tokenized anew.
+            let before: BTreeSet<&String> = old.vocabulary.domain_terms.iter().collect();
+            let after: BTreeSet<&String> = vocabulary.domain_terms.iter().collect();
+            let delta: Vec<&String> = before.symmetric_difference(&after).copied().collect();
+            let (retok, keep): (Vec<NoteSource>, Vec<NoteSource>) =
+                unchanged.into_iter().partition(|n| delta.iter().any(|t| n.text.contains(t.as_str())));
+            unchanged = keep;
+            for n in retok {
+                report.retokenized.push(n.rel_path.clone());
+                prepared.push(prepare(n));
+            }
+        }
+        report.unchanged = unchanged.len();
+
+        // Write.
+        let analyzer = Analyzer::new(&vocabulary.domain_terms);
+        let lexical = LexicalIndex::open_or_create(&lexical_dir, analyzer)?;
+        if !report.is_noop() {
+            let mut writer = lexical.writer()?;
+            for path in &report.removed {
+                writer.delete_note(path);
+            }
+            let total = prepared.len();
+            for (i, p) in prepared.iter().enumerate() {
+                writer.delete_note(&p.source.rel_path);
+                for c in &p.chunks {
+                    writer.add_chunk(c, &p.title)?;
+                }
+                report.chunks_written += p.chunks.len();
+                progress(Progress::Indexing { done: i + 1, total });
+            }
+            writer.commit()?;
+        }
+        let manifest = Manifest {
+            format_version: FORMAT_VERSION,
+            tokenizer_version: TOKENIZER_VERSION,
+            dictionary_hash: dict_hash,
+            vocabulary,
+            notes: entries,
+        };
+        report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
+        if !report.is_noop() || read_manifest(dir)?.is_none() {
+            let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::index(dir, e))?;
+            write_atomic(&dir.join(MANIFEST), &bytes)?;
+        }
+        progress(Progress::Done);
+        report.took = started.elapsed();
+        Ok((Store { dir: dir.to_path_buf(), manifest, lexical }, report))
+    }
+}
