@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use notegraph::corpus::Corpus;
-use notegraph::retrieve::{self, Mode};
+use notegraph::retrieve::{self, Fusion, Mode, SearchOptions};
 use notegraph::store::Store;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -86,7 +86,7 @@ fn main() {
     for _ in 0..3 {
         let _ = std::fs::remove_dir_all(&index);
         let t = Instant::now();
-        let (_, report) = Store::update(&index, &corpus, &mut |_| {}).expect("index");
+        let (_, report) = Store::update(&index, &corpus, None, &mut |_| {}).expect("index");
         full.push(t.elapsed());
         notes = report.added.len();
         chunks = report.chunks;
@@ -104,7 +104,7 @@ fn main() {
     for i in 0..5 {
         std::fs::write(&victim, format!("{original}\n\nedit {i}\n")).expect("write");
         let t = Instant::now();
-        let (_, report) = Store::update(&index, &corpus, &mut |_| {}).expect("index");
+        let (_, report) = Store::update(&index, &corpus, None, &mut |_| {}).expect("index");
         touched.push(t.elapsed());
         assert_eq!(report.updated.len(), 1);
     }
@@ -116,7 +116,8 @@ fn main() {
     for _ in 0..3 {
         for q in &questions {
             let t = Instant::now();
-            let _ = retrieve::search(&store, &q.query, Mode::Bm25, 10).expect("search");
+            let opts = SearchOptions { mode: Mode::Bm25, k: 10, fusion: Fusion::default() };
+            let _ = retrieve::search(&store, &q.query, opts, None).expect("search");
             lat.push(t.elapsed());
         }
     }

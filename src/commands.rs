@@ -15,7 +15,7 @@ use crate::corpus::Corpus;
 use crate::error::{Error, Result};
 use crate::eval;
 use crate::render::{self, ColorWhen, Painter};
-use crate::retrieve::{self, Mode, SearchOutcome};
+use crate::retrieve::{self, Fusion, Mode, SearchOptions, SearchOutcome};
 use crate::store::{Progress, Store, UpdateReport};
 
 /// Options every command shares.
@@ -31,27 +31,39 @@ pub const FOUND: u8 = 0;
 pub const NOT_FOUND: u8 = 1;
 
 fn progress_drawer() -> impl FnMut(Progress) {
-    let mut bar: Option<ProgressBar> = None;
-    move |p| match p {
-        Progress::Indexing { done, total } => {
-            let b = bar.get_or_insert_with(|| {
-                let b = ProgressBar::new(total as u64);
-                if total < 20 {
-                    b.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let mut bar: Option<(&'static str, ProgressBar)> = None;
+    move |p| {
+        let (what, done, total) = match p {
+            Progress::Indexing { done, total } => ("indexing", done, total),
+            Progress::Embedding { done, total } => ("embedding", done, total),
+            Progress::Done => {
+                if let Some((_, b)) = bar.take() {
+                    b.finish_and_clear();
                 }
-                b.set_style(
-                    ProgressStyle::with_template("{spinner} indexing {bar:30} {pos}/{len} notes {elapsed}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                b
-            });
-            b.set_position(done as u64);
-        }
-        Progress::Done => {
-            if let Some(b) = bar.take() {
+                return;
+            }
+        };
+        if bar.as_ref().is_some_and(|(w, _)| *w != what) {
+            if let Some((_, b)) = bar.take() {
                 b.finish_and_clear();
             }
         }
+        let (_, b) = bar.get_or_insert_with(|| {
+            let b = ProgressBar::new(total as u64);
+            // Short runs stay quiet; indicatif draws nothing when stderr is not a terminal.
+            if total < 20 {
+                b.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let unit = if what == "indexing" { "notes" } else { "chunks" };
+            b.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{what} {{bar:30}} {{pos}}/{{len}} {unit} {{elapsed}} (eta {{eta}})"
+                ))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            (what, b)
+        });
+        b.set_position(done as u64);
     }
 }
 
@@ -97,10 +109,10 @@ fn warn_skipped(r: &UpdateReport) {
 /// (what that does is reported on stderr).
 pub fn ensure_index(ctx: &Context) -> Result<Store> {
     let scan = ctx.corpus.scan()?;
-    if Store::is_fresh(&ctx.index, &scan.notes)? {
+    if Store::is_fresh(&ctx.index, &scan.notes, None)? {
         return Store::open(&ctx.index);
     }
-    match Store::update(&ctx.index, &ctx.corpus, &mut progress_drawer()) {
+    match Store::update(&ctx.index, &ctx.corpus, None, &mut progress_drawer()) {
         Ok((store, report)) => {
             warn_skipped(&report);
             if let Some(reason) = &report.rebuilt {
@@ -120,7 +132,7 @@ pub fn ensure_index(ctx: &Context) -> Result<Store> {
 }
 
 pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
-    let (_store, report) = Store::update(&ctx.index, &ctx.corpus, &mut progress_drawer())?;
+    let (_store, report) = Store::update(&ctx.index, &ctx.corpus, None, &mut progress_drawer())?;
     warn_skipped(&report);
     if let Some(reason) = &report.rebuilt {
         eprintln!("notegraph: rebuilding the index: {reason}");
@@ -197,6 +209,7 @@ pub struct SearchArgs {
     pub query: String,
     pub k: usize,
     pub mode: Mode,
+    pub fusion: Fusion,
     pub json: bool,
     pub explain: bool,
 }
@@ -206,7 +219,8 @@ pub fn search(ctx: &Context, args: &SearchArgs) -> Result<u8> {
         return Err(Error::Usage("the query is empty; try e.g. notegraph search \"LLaMA 用了什么归一化\"".into()));
     }
     let store = ensure_index(ctx)?;
-    let outcome = retrieve::search(&store, &args.query, args.mode, args.k)?;
+    let outcome =
+        retrieve::search(&store, &args.query, SearchOptions { mode: args.mode, k: args.k, fusion: args.fusion }, None)?;
     if args.json {
         print_json(&outcome_json(&outcome))?;
     } else {
@@ -242,7 +256,16 @@ fn print_hits(ctx: &Context, o: &SearchOutcome, explain: bool) {
             let src = |s: Option<retrieve::SourceRank>| {
                 s.map_or("-".to_string(), |s| format!("rank {} score {:.4}", s.rank, s.score))
             };
-            let _ = writeln!(out, "    {}", p.dim(&format!("bm25: {}", src(h.sources.bm25))));
+            let _ = writeln!(
+                out,
+                "    {}",
+                p.dim(&format!(
+                    "bm25: {} | dense: {} | fused: {:.4}",
+                    src(h.sources.bm25),
+                    src(h.sources.dense),
+                    h.score
+                ))
+            );
         }
     }
     let _ =
@@ -252,6 +275,7 @@ fn print_hits(ctx: &Context, o: &SearchOutcome, explain: bool) {
 pub struct EvalArgs {
     pub queries: PathBuf,
     pub mode: Mode,
+    pub fusion: Fusion,
     pub k: usize,
     pub json: bool,
     pub runs_out: Option<PathBuf>,
@@ -263,7 +287,12 @@ pub fn eval(ctx: &Context, args: &EvalArgs) -> Result<u8> {
     let mut scores = Vec::with_capacity(questions.len());
     let mut runs = Vec::new();
     for q in &questions {
-        let o = retrieve::search(&store, &q.query, args.mode, args.k.max(eval::CUTOFF))?;
+        let o = retrieve::search(
+            &store,
+            &q.query,
+            SearchOptions { mode: args.mode, k: args.k.max(eval::CUTOFF), fusion: args.fusion },
+            None,
+        )?;
         let ranking: Vec<eval::Retrieved> = o
             .hits
             .iter()

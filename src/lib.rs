@@ -16,5 +16,6 @@ pub mod render;
 pub mod retrieve;
 pub mod store;
 pub mod tokenize;
+pub mod vectors;
 
 pub use error::{Error, Result};

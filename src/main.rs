@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use notegraph::commands::{self, Context, EvalArgs, SearchArgs};
 use notegraph::corpus::Corpus;
 use notegraph::render::ColorWhen;
-use notegraph::retrieve::Mode;
+use notegraph::retrieve::{Fusion, Mode};
 
 /// Search your Markdown notes (Chinese, English or mixed) and map their concepts.
 #[derive(Parser)]
@@ -49,6 +49,9 @@ enum Command {
         k: usize,
         #[arg(long, value_enum, default_value_t = Mode::Bm25)]
         mode: Mode,
+        /// How hybrid mode fuses BM25 and dense rankings.
+        #[arg(long, value_enum, default_value_t = Fusion::default())]
+        fusion: Fusion,
         /// Print results as JSON.
         #[arg(long)]
         json: bool,
@@ -62,6 +65,9 @@ enum Command {
         queries: PathBuf,
         #[arg(long, value_enum, default_value_t = Mode::Bm25)]
         mode: Mode,
+        /// How hybrid mode fuses BM25 and dense rankings.
+        #[arg(long, value_enum, default_value_t = Fusion::default())]
+        fusion: Fusion,
         #[arg(short = 'k', long = "limit", default_value_t = 10)]
         k: usize,
         #[arg(long)]
@@ -78,11 +84,11 @@ fn main() -> ExitCode {
     let ctx = Context { corpus, index: cli.index, color: cli.color };
     let result = match cli.command {
         Command::Index { json } => commands::index(&ctx, json),
-        Command::Search { query, k, mode, json, explain } => {
-            commands::search(&ctx, &SearchArgs { query, k, mode, json, explain })
+        Command::Search { query, k, mode, fusion, json, explain } => {
+            commands::search(&ctx, &SearchArgs { query, k, mode, fusion, json, explain })
         }
-        Command::Eval { queries, mode, k, json, runs_out } => {
-            commands::eval(&ctx, &EvalArgs { queries, mode, k, json, runs_out })
+        Command::Eval { queries, mode, fusion, k, json, runs_out } => {
+            commands::eval(&ctx, &EvalArgs { queries, mode, fusion, k, json, runs_out })
         }
     };
     match result {

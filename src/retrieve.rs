@@ -1,29 +1,53 @@
-//! Retrieval: a free-text query → ranked chunks with snippets, by BM25, dense vectors or both fused.
+//! Retrieval: a free-text query → ranked sections with snippets, by BM25, dense vectors or both
+//! fused.
 //!
-//! Owns the search modes, rank fusion and the shape of a result. It reads the index only through
-//! [`Store`] and never renders output.
+//! Owns the search modes, rank fusion, the one-result-per-section rule and the shape of a result.
+//! It reads the index only through [`Store`], gets the query's vector from the caller (it never runs
+//! a model) and never renders output.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::lexical::{LexicalQuery, Snippet, StoredChunk};
+use crate::lexical::{Snippet, StoredChunk};
 use crate::store::Store;
+use crate::vectors::VectorSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Lexical BM25 over jieba tokens.
     Bm25,
+    /// Embedding similarity (multilingual-e5).
+    Dense,
+    /// BM25 and dense fused.
+    Hybrid,
 }
 
 impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Bm25 => "bm25",
+            Mode::Dense => "dense",
+            Mode::Hybrid => "hybrid",
         }
     }
+    pub fn needs_vectors(self) -> bool {
+        !matches!(self, Mode::Bm25)
+    }
+}
+
+/// How hybrid mode fuses the two rankings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Fusion {
+    /// Reciprocal rank fusion: Σ 1 / (60 + rank).
+    Rrf,
+    /// Scores normalised per query (BM25 / max BM25, cosine min-max) and summed with weights.
+    #[default]
+    Score,
 }
 
 /// Where a result came from, per retriever: its rank (1-based) and raw score.
@@ -35,8 +59,8 @@ pub struct SourceRank {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Sources {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bm25: Option<SourceRank>,
+    pub dense: Option<SourceRank>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,29 +82,72 @@ pub struct SearchOutcome {
     pub terms: Vec<String>,
 }
 
+/// The dense side of a search: the chunk vectors and the query's vector.
+pub struct DenseQuery<'a> {
+    pub vectors: &'a VectorSet,
+    pub query_vector: Vec<f32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SearchOptions {
+    pub mode: Mode,
+    pub k: usize,
+    pub fusion: Fusion,
+}
+
 /// Snippet length in bytes (about 120 Chinese characters or 360 Latin ones).
 pub const SNIPPET_BYTES: usize = 360;
+/// How deep each retriever's list goes before fusion.
+const CANDIDATES: usize = 100;
+/// RRF constant.
+const RRF_K: f32 = 60.0;
+/// Weight of the dense score in score fusion (BM25 gets the rest).
+const DENSE_WEIGHT: f32 = 0.6;
 
-/// Runs `query` in `mode` and returns the top `k` chunks.
-pub fn search(store: &Store, query: &str, mode: Mode, k: usize) -> Result<SearchOutcome> {
+/// Runs `query` and returns the top `k` sections. `dense` is required for the dense and hybrid
+/// modes (without it they fall back to BM25; the caller says so).
+pub fn search(store: &Store, query: &str, opts: SearchOptions, dense: Option<&DenseQuery>) -> Result<SearchOutcome> {
     let started = Instant::now();
-    let lq: LexicalQuery = store.lexical.parse_query(query, &store.manifest.vocabulary);
-    let hits = match mode {
-        Mode::Bm25 => collapse_sections(store.lexical.search(&lq, k * 3)?, |h| &h.chunk, k)
-            .into_iter()
-            .enumerate()
-            .map(|(i, h)| SearchHit {
-                rank: i + 1,
-                score: h.score,
-                snippet: Snippet::default(),
-                sources: Sources { bm25: Some(SourceRank { rank: i + 1, score: h.score }) },
-                chunk: h.chunk,
-            })
-            .collect::<Vec<_>>(),
-    };
-    let mut hits = hits;
-    for h in &mut hits {
-        h.snippet = store.lexical.snippet(&lq, &h.chunk.text, SNIPPET_BYTES);
+    let lq = store.lexical.parse_query(query, &store.manifest.vocabulary);
+    let mode = if dense.is_none() { Mode::Bm25 } else { opts.mode };
+    let depth = (opts.k * 3).max(CANDIDATES);
+
+    // Each retriever's ranked chunk ids with scores.
+    let mut by_id: HashMap<String, (Sources, Option<StoredChunk>)> = HashMap::new();
+    if mode != Mode::Dense {
+        for (i, h) in store.lexical.search(&lq, depth)?.into_iter().enumerate() {
+            let e = by_id.entry(h.chunk.chunk_id.clone()).or_default();
+            e.0.bm25 = Some(SourceRank { rank: i + 1, score: h.score });
+            e.1 = Some(h.chunk);
+        }
+    }
+    if let (Some(d), true) = (dense, mode != Mode::Bm25) {
+        for (i, h) in d.vectors.search(&d.query_vector, depth).into_iter().enumerate() {
+            by_id.entry(h.chunk_id).or_default().0.dense = Some(SourceRank { rank: i + 1, score: h.score });
+        }
+    }
+    let fused = fuse(mode, opts.fusion, &by_id);
+
+    // Load what the lexical side did not already return, in rank order, one chunk per section.
+    let mut hits = Vec::new();
+    let mut sections = std::collections::HashSet::new();
+    for (id, score) in fused {
+        if hits.len() == opts.k {
+            break;
+        }
+        let Some((sources, stored)) = by_id.remove(&id) else { continue };
+        let chunk = match stored {
+            Some(c) => c,
+            None => match store.lexical.chunks_by_id(&[id.as_str()])?.into_iter().next() {
+                Some(c) => c,
+                None => continue, // a vector whose chunk is gone: ignore
+            },
+        };
+        if !sections.insert((chunk.path.clone(), chunk.heading_path.clone())) {
+            continue;
+        }
+        let snippet = store.lexical.snippet(&lq, &chunk.text, SNIPPET_BYTES);
+        hits.push(SearchHit { rank: hits.len() + 1, score, chunk, snippet, sources });
     }
     Ok(SearchOutcome {
         query: query.to_string(),
@@ -91,16 +158,71 @@ pub fn search(store: &Store, query: &str, mode: Mode, k: usize) -> Result<Search
     })
 }
 
-/// Keeps the best-ranked chunk of each section (a long section is split into several chunks; one
-/// result per section leaves room for other sections), then the first `k`.
-fn collapse_sections<T>(ranked: Vec<T>, chunk: impl Fn(&T) -> &StoredChunk, k: usize) -> Vec<T> {
-    let mut seen = std::collections::HashSet::new();
-    ranked
-        .into_iter()
-        .filter(|h| {
-            let c = chunk(h);
-            seen.insert((c.path.clone(), c.heading_path.clone()))
+/// Orders chunk ids by the mode's score, best first.
+fn fuse(mode: Mode, fusion: Fusion, by_id: &HashMap<String, (Sources, Option<StoredChunk>)>) -> Vec<(String, f32)> {
+    let max_bm25 = by_id.values().filter_map(|(s, _)| s.bm25.map(|r| r.score)).fold(0.0f32, f32::max);
+    let (min_cos, max_cos) = by_id
+        .values()
+        .filter_map(|(s, _)| s.dense.map(|r| r.score))
+        .fold((f32::MAX, f32::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    let mut scored: Vec<(String, f32)> = by_id
+        .iter()
+        .map(|(id, (s, _))| {
+            let score = match mode {
+                Mode::Bm25 => s.bm25.map_or(0.0, |r| r.score),
+                Mode::Dense => s.dense.map_or(0.0, |r| r.score),
+                Mode::Hybrid => match fusion {
+                    Fusion::Rrf => {
+                        s.bm25.map_or(0.0, |r| 1.0 / (RRF_K + r.rank as f32))
+                            + s.dense.map_or(0.0, |r| 1.0 / (RRF_K + r.rank as f32))
+                    }
+                    Fusion::Score => {
+                        let b = s.bm25.map_or(0.0, |r| if max_bm25 > 0.0 { r.score / max_bm25 } else { 0.0 });
+                        let d = s.dense.map_or(0.0, |r| {
+                            if max_cos > min_cos { (r.score - min_cos) / (max_cos - min_cos) } else { 1.0 }
+                        });
+                        (1.0 - DENSE_WEIGHT) * b + DENSE_WEIGHT * d
+                    }
+                },
+            };
+            (id.clone(), score)
         })
-        .take(k)
-        .collect()
+        .filter(|(_, s)| *s > 0.0 || mode == Mode::Dense)
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    scored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(bm25: Option<(usize, f32)>, dense: Option<(usize, f32)>) -> (Sources, Option<StoredChunk>) {
+        let r = |(rank, score)| SourceRank { rank, score };
+        (Sources { bm25: bm25.map(r), dense: dense.map(r) }, None)
+    }
+
+    #[test]
+    fn rrf_rewards_agreement() {
+        let mut m = HashMap::new();
+        m.insert("both".to_string(), src(Some((2, 5.0)), Some((2, 0.8))));
+        m.insert("bm25only".to_string(), src(Some((1, 9.0)), None));
+        m.insert("denseonly".to_string(), src(None, Some((1, 0.9))));
+        let order: Vec<String> = fuse(Mode::Hybrid, Fusion::Rrf, &m).into_iter().map(|x| x.0).collect();
+        assert_eq!(order[0], "both");
+    }
+
+    #[test]
+    fn score_fusion_normalises_each_side() {
+        let mut m = HashMap::new();
+        m.insert("a".to_string(), src(Some((1, 20.0)), Some((3, 0.70))));
+        m.insert("b".to_string(), src(Some((2, 10.0)), Some((1, 0.90))));
+        m.insert("c".to_string(), src(None, Some((2, 0.80))));
+        let f = fuse(Mode::Hybrid, Fusion::Score, &m);
+        // a: 0.4*1 + 0.6*0 = 0.4; b: 0.4*0.5 + 0.6*1 = 0.8; c: 0.6*0.5 = 0.3
+        assert_eq!(f.iter().map(|x| x.0.as_str()).collect::<Vec<_>>(), ["b", "a", "c"]);
+        assert!((f[0].1 - 0.8).abs() < 1e-6);
+        let bm25: Vec<String> = fuse(Mode::Bm25, Fusion::Score, &m).into_iter().map(|x| x.0).collect();
+        assert_eq!(bm25, ["a", "b"], "bm25 mode ignores dense-only chunks");
+    }
 }

@@ -10,6 +10,8 @@
 //! - `manifest.json`: format and tokenizer versions, the corpus vocabulary, per note its content
 //!   hash, title, chunk ids and vocabulary contribution. Written last, atomically.
 //! - `tantivy/`: the lexical index.
+//! - `vectors.bin`: chunk embeddings (see `vectors`), filled in for chunks that lack one whenever an
+//!   embedder is at hand.
 //! - `.lock`: held (OS file lock) by the one process allowed to write.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::lexical::LexicalIndex;
 use crate::markdown::{self, ParsedNote};
 use crate::tokenize::{Analyzer, NoteVocabulary, TOKENIZER_VERSION, Vocabulary};
+use crate::vectors::{PassageEmbedder, VectorSet};
 
 /// Bump when the layout or the meaning of stored data changes: older indexes are rebuilt.
 pub const FORMAT_VERSION: u32 = 1;
@@ -32,6 +35,7 @@ pub const FORMAT_VERSION: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const LEXICAL_DIR: &str = "tantivy";
 const LOCK: &str = ".lock";
+const VECTORS: &str = "vectors.bin";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -56,6 +60,8 @@ pub struct NoteEntry {
 pub enum Progress {
     /// Notes parsed and indexed so far, out of the notes that need it.
     Indexing { done: usize, total: usize },
+    /// Chunks embedded so far, out of the chunks that need a vector.
+    Embedding { done: usize, total: usize },
     /// Finished.
     Done,
 }
@@ -74,6 +80,10 @@ pub struct UpdateReport {
     pub site_nav: Vec<String>,
     pub chunks: usize,
     pub chunks_written: usize,
+    /// Chunks embedded in this update.
+    pub embedded: usize,
+    /// Chunks that have no vector (no embedder was available).
+    pub vectors_missing: usize,
     /// Set when the whole index was rebuilt, with the reason.
     pub rebuilt: Option<String>,
     #[serde(serialize_with = "ser_secs")]
@@ -99,6 +109,11 @@ impl From<Skipped> for SkippedNote {
 impl UpdateReport {
     /// True when nothing in the index changed.
     pub fn is_noop(&self) -> bool {
+        self.embedded == 0 && self.lexical_noop()
+    }
+
+    /// True when no note was added, changed or removed.
+    pub fn lexical_noop(&self) -> bool {
         self.added.is_empty()
             && self.updated.is_empty()
             && self.removed.is_empty()
@@ -192,14 +207,31 @@ fn rebuild_reason(m: &Manifest) -> Option<String> {
 
 impl Store {
     /// True when the index in `dir` matches the corpus scan exactly (nothing to add, change or
-    /// remove, same versions).
-    pub fn is_fresh(dir: &Path, notes: &[NoteSource]) -> Result<bool> {
+    /// remove, same versions) and, when `vectors_of` is given, every chunk has a vector made by
+    /// that embedder fingerprint.
+    pub fn is_fresh(dir: &Path, notes: &[NoteSource], vectors_of: Option<&str>) -> Result<bool> {
         let Some(m) = read_manifest(dir)? else { return Ok(false) };
         if rebuild_reason(&m).is_some() || !dir.join(LEXICAL_DIR).join("meta.json").exists() {
             return Ok(false);
         }
-        Ok(m.notes.len() == notes.len()
-            && notes.iter().all(|n| m.notes.get(&n.rel_path).is_some_and(|e| e.hash == n.hash)))
+        let same = m.notes.len() == notes.len()
+            && notes.iter().all(|n| m.notes.get(&n.rel_path).is_some_and(|e| e.hash == n.hash));
+        if !same {
+            return Ok(false);
+        }
+        match vectors_of {
+            None => Ok(true),
+            Some(fingerprint) => {
+                let v = VectorSet::load(&dir.join(VECTORS))?;
+                let chunks: usize = m.notes.values().map(|e| e.chunk_ids.len()).sum();
+                Ok(v.fingerprint == fingerprint && v.len() == chunks)
+            }
+        }
+    }
+
+    /// The chunk vectors (empty when none were made yet).
+    pub fn load_vectors(&self) -> Result<VectorSet> {
+        VectorSet::load(&self.dir.join(VECTORS))
     }
 
     /// Opens an existing index for searching (no corpus check, no lock).
@@ -216,7 +248,12 @@ impl Store {
 
     /// Brings the index in `dir` up to date with the notes of `corpus`: unchanged notes are
     /// skipped, changed ones replaced, removed ones deleted, all in one commit.
-    pub fn update(dir: &Path, corpus: &Corpus, progress: &mut dyn FnMut(Progress)) -> Result<(Store, UpdateReport)> {
+    pub fn update(
+        dir: &Path,
+        corpus: &Corpus,
+        embedder: Option<&mut dyn PassageEmbedder>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
         let scan = corpus.scan()?;
         let _lock = lock(dir)?;
@@ -307,7 +344,7 @@ impl Store {
         // Write.
         let analyzer = Analyzer::new(&vocabulary.domain_terms);
         let lexical = LexicalIndex::open_or_create(&lexical_dir, analyzer)?;
-        if !report.is_noop() {
+        if !report.lexical_noop() {
             let mut writer = lexical.writer()?;
             for path in &report.removed {
                 writer.delete_note(path);
@@ -331,7 +368,8 @@ impl Store {
             notes: entries,
         };
         report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
-        if !report.is_noop() || read_manifest(dir)?.is_none() {
+        refresh_vectors(dir, &manifest, &prepared, &lexical, embedder, &mut report, progress)?;
+        if !report.lexical_noop() || read_manifest(dir)?.is_none() {
             let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::index(dir, e))?;
             write_atomic(&dir.join(MANIFEST), &bytes)?;
         }
@@ -339,4 +377,78 @@ impl Store {
         report.took = started.elapsed();
         Ok((Store { dir: dir.to_path_buf(), manifest, lexical }, report))
     }
+}
+
+/// Brings `vectors.bin` in line with the manifest's chunks: vectors of vanished chunks are dropped,
+/// missing ones embedded (when an embedder is given) or counted as missing.
+fn refresh_vectors(
+    dir: &Path,
+    manifest: &Manifest,
+    prepared: &[PreparedNote],
+    lexical: &LexicalIndex,
+    embedder: Option<&mut dyn PassageEmbedder>,
+    report: &mut UpdateReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let path = dir.join(VECTORS);
+    let mut vectors = match VectorSet::load(&path) {
+        Ok(v) => v,
+        Err(_) => VectorSet::default(), // damaged: rebuilt below
+    };
+    let before = vectors.len();
+    let ids: Vec<&str> = manifest.notes.values().flat_map(|e| e.chunk_ids.iter().map(String::as_str)).collect();
+    let Some(embedder) = embedder else {
+        let keep: std::collections::HashSet<&str> = ids.iter().copied().collect();
+        vectors.retain_ids(&keep);
+        report.vectors_missing = ids.len() - vectors.len();
+        if vectors.len() != before {
+            vectors.save(&path)?;
+        }
+        return Ok(());
+    };
+    // Texts of the chunks parsed in this update; others are read back from the lexical index.
+    let fresh: std::collections::HashMap<&str, &Chunk> =
+        prepared.iter().flat_map(|p| p.chunks.iter().map(|c| (c.id.as_str(), c))).collect();
+    let wanted: Vec<(&str, String)> = ids.iter().map(|id| (*id, String::new())).collect();
+    let missing = vectors.retain_and_missing(&wanted, &embedder.fingerprint(), embedder.dims());
+    if missing.is_empty() {
+        if vectors.len() != before {
+            vectors.save(&path)?;
+        }
+        return Ok(());
+    }
+    let mut texts: Vec<(&str, String)> = Vec::with_capacity(missing.len());
+    let need_lookup: Vec<&str> = missing.iter().map(|m| m.0).filter(|id| !fresh.contains_key(id)).collect();
+    let looked_up: std::collections::HashMap<String, String> = lexical
+        .chunks_by_id(&need_lookup)?
+        .into_iter()
+        .map(|c| {
+            let chunk = Chunk {
+                id: c.chunk_id.clone(),
+                path: c.path,
+                heading_path: c.heading_path,
+                line_start: c.line_start,
+                line_end: c.line_end,
+                text: c.text,
+                section: None,
+            };
+            (c.chunk_id, chunk.embedding_text())
+        })
+        .collect();
+    for (id, _) in &missing {
+        if let Some(c) = fresh.get(id) {
+            texts.push((id, c.embedding_text()));
+        } else if let Some(t) = looked_up.get(*id) {
+            texts.push((id, t.clone()));
+        }
+    }
+    let total = texts.len();
+    let refs: Vec<&str> = texts.iter().map(|t| t.1.as_str()).collect();
+    let embedded = embedder.embed_passages(&refs, &mut |done| progress(Progress::Embedding { done, total }))?;
+    for ((id, _), v) in texts.iter().zip(&embedded) {
+        vectors.push(id, v);
+    }
+    report.embedded = embedded.len();
+    report.vectors_missing = ids.len() - vectors.len();
+    vectors.save(&path)
 }

@@ -167,9 +167,8 @@ impl VectorSet {
         if query.len() != self.dims || self.dims == 0 {
             return Vec::new();
         }
-        let mut scored: Vec<(f32, usize)> = (0..self.ids.len())
-            .map(|i| (self.row(i).iter().zip(query).map(|(a, b)| a * b).sum::<f32>(), i))
-            .collect();
+        let mut scored: Vec<(f32, usize)> =
+            (0..self.ids.len()).map(|i| (self.row(i).iter().zip(query).map(|(a, b)| a * b).sum::<f32>(), i)).collect();
         let k = k.min(scored.len());
         if k == 0 {
             return Vec::new();
