@@ -182,11 +182,8 @@ fn units_of_block(b: &Block) -> Vec<Unit> {
         return vec![Unit { text, line_start: b.line_start, line_end: b.line_end, tokens }];
     }
     // Oversized: code splits at line ends, prose at sentence ends.
-    let pieces: Vec<(usize, &str)> = if b.kind == BlockKind::Code {
-        split_keep_offsets(&b.text, |c| c == '\n')
-    } else {
-        split_keep_offsets(&b.text, |c| matches!(c, '。' | '！' | '？' | '；' | '\n' | '.' | '!' | '?' | ';'))
-    };
+    let pieces: Vec<(usize, &str)> =
+        if b.kind == BlockKind::Code { split_keep_offsets(&b.text, |c| c == '\n') } else { sentences(&b.text) };
     let mut units = Vec::new();
     for (off, piece) in pieces {
         if piece.trim().is_empty() {
@@ -200,6 +197,15 @@ fn units_of_block(b: &Block) -> Vec<Unit> {
         }
     }
     units
+}
+
+/// The sentences of `text` with their byte offsets: split after `。！？；` and line breaks, and after
+/// `. ! ? ;` followed by white space. Pieces keep their end punctuation; blank ones are dropped.
+pub fn sentences(text: &str) -> Vec<(usize, &str)> {
+    split_keep_offsets(text, |c| matches!(c, '。' | '！' | '？' | '；' | '\n' | '.' | '!' | '?' | ';'))
+        .into_iter()
+        .filter(|(_, s)| !s.trim().is_empty())
+        .collect()
 }
 
 /// Splits after every char matching `is_end`, returning `(byte offset, piece)`.

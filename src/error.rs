@@ -40,3 +40,9 @@ impl Error {
         Error::Index { path: path.into(), msg: msg.to_string() }
     }
 }
+
+impl From<crate::model::ModelError> for Error {
+    fn from(e: crate::model::ModelError) -> Self {
+        Error::Model(e.to_string())
+    }
+}

@@ -8,10 +8,12 @@
 pub mod chunk;
 pub mod commands;
 pub mod corpus;
+pub mod embed;
 pub mod error;
 pub mod eval;
 pub mod lexical;
 pub mod markdown;
+pub mod model;
 pub mod render;
 pub mod retrieve;
 pub mod store;

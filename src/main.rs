@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use notegraph::commands::{self, Context, EvalArgs, SearchArgs};
+use notegraph::commands::{self, AskArgs, Context, DenseSettings, EvalArgs, SearchArgs};
 use notegraph::corpus::Corpus;
 use notegraph::render::ColorWhen;
 use notegraph::retrieve::{Fusion, Mode};
@@ -25,6 +25,13 @@ struct Cli {
     /// Keep site-navigation pages (_sidebar.md, _navbar.md, SUMMARY.md, and the README.md beside them).
     #[arg(long, global = true)]
     include_nav: bool,
+    /// BM25 only: never load the embedding model.
+    #[arg(long, global = true, env = "NOTEGRAPH_NO_DENSE", value_parser = clap::builder::BoolishValueParser::new(), action = clap::ArgAction::SetTrue)]
+    no_dense: bool,
+    /// A fastembed-compatible ONNX embedding model folder to use instead of the bundled
+    /// multilingual-e5-small.
+    #[arg(long, global = true, env = "NOTEGRAPH_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<PathBuf>,
     /// Colour output: auto (terminal, honours NO_COLOR), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     color: ColorWhen,
@@ -47,7 +54,7 @@ enum Command {
         /// Number of results.
         #[arg(short = 'k', long = "limit", default_value_t = 10)]
         k: usize,
-        #[arg(long, value_enum, default_value_t = Mode::Bm25)]
+        #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
         /// How hybrid mode fuses BM25 and dense rankings.
         #[arg(long, value_enum, default_value_t = Fusion::default())]
@@ -59,11 +66,38 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Answer a question: the best sections grouped by note, with the sentences closest to it.
+    Ask {
+        /// The question, Chinese, English or mixed.
+        question: String,
+        /// Number of sections.
+        #[arg(short = 'k', long = "limit", default_value_t = 5)]
+        k: usize,
+        #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
+        mode: Mode,
+        /// How hybrid mode fuses BM25 and dense rankings.
+        #[arg(long, value_enum, default_value_t = Fusion::default())]
+        fusion: Fusion,
+        /// Sentences shown per section.
+        #[arg(long, default_value_t = 2)]
+        sentences: usize,
+        /// Print results as JSON (as `search`, plus each section's closest sentences).
+        #[arg(long)]
+        json: bool,
+        /// Show each retriever's rank and score.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// The embedding model: fetch it now, or show what is used.
+    Model {
+        #[command(subcommand)]
+        action: ModelAction,
+    },
     /// Score retrieval against questions with gold sections (JSON lines).
     Eval {
         #[arg(long)]
         queries: PathBuf,
-        #[arg(long, value_enum, default_value_t = Mode::Bm25)]
+        #[arg(long, value_enum, default_value_t = Mode::Hybrid)]
         mode: Mode,
         /// How hybrid mode fuses BM25 and dense rankings.
         #[arg(long, value_enum, default_value_t = Fusion::default())]
@@ -78,15 +112,32 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ModelAction {
+    /// Fetch and convert the model into the cache now (otherwise it happens at first use).
+    Fetch,
+    /// Show which model is used, from where, its size, dimensions and load time.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let corpus = Corpus { root: cli.corpus, exclude: cli.exclude, include_site_nav: cli.include_nav };
-    let ctx = Context { corpus, index: cli.index, color: cli.color };
+    let dense = DenseSettings { disabled: cli.no_dense, model_dir: cli.model_dir };
+    let ctx = Context { corpus, index: cli.index, color: cli.color, dense };
     let result = match cli.command {
         Command::Index { json } => commands::index(&ctx, json),
         Command::Search { query, k, mode, fusion, json, explain } => {
             commands::search(&ctx, &SearchArgs { query, k, mode, fusion, json, explain })
         }
+        Command::Ask { question, k, mode, fusion, sentences, json, explain } => {
+            commands::ask(&ctx, &AskArgs { question, k, mode, fusion, json, explain, sentences })
+        }
+        Command::Model { action: ModelAction::Fetch } => commands::model_fetch(&ctx),
+        Command::Model { action: ModelAction::Info { json } } => commands::model_info(&ctx, json),
         Command::Eval { queries, mode, fusion, k, json, runs_out } => {
             commands::eval(&ctx, &EvalArgs { queries, mode, fusion, k, json, runs_out })
         }

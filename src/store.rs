@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::lexical::LexicalIndex;
 use crate::markdown::{self, ParsedNote};
 use crate::tokenize::{Analyzer, NoteVocabulary, TOKENIZER_VERSION, Vocabulary};
-use crate::vectors::{PassageEmbedder, VectorSet};
+use crate::vectors::{TextEmbedder, VectorSet};
 
 /// Bump when the layout or the meaning of stored data changes: older indexes are rebuilt.
 pub const FORMAT_VERSION: u32 = 1;
@@ -251,7 +251,7 @@ impl Store {
     pub fn update(
         dir: &Path,
         corpus: &Corpus,
-        embedder: Option<&mut dyn PassageEmbedder>,
+        embedder: Option<&mut dyn TextEmbedder>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
@@ -386,15 +386,13 @@ fn refresh_vectors(
     manifest: &Manifest,
     prepared: &[PreparedNote],
     lexical: &LexicalIndex,
-    embedder: Option<&mut dyn PassageEmbedder>,
+    embedder: Option<&mut dyn TextEmbedder>,
     report: &mut UpdateReport,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<()> {
     let path = dir.join(VECTORS);
-    let mut vectors = match VectorSet::load(&path) {
-        Ok(v) => v,
-        Err(_) => VectorSet::default(), // damaged: rebuilt below
-    };
+    // A damaged file is rebuilt from scratch below.
+    let mut vectors = VectorSet::load(&path).unwrap_or_default();
     let before = vectors.len();
     let ids: Vec<&str> = manifest.notes.values().flat_map(|e| e.chunk_ids.iter().map(String::as_str)).collect();
     let Some(embedder) = embedder else {

@@ -3,7 +3,7 @@
 //! Owns the vector file format and the brute-force cosine search (vectors are L2-normalised, so a
 //! dot product). Vectors are keyed by chunk id, so only chunks whose text changed are embedded
 //! again. It does not know where the file lives (the store hands it a path) nor how vectors are made
-//! (any [`PassageEmbedder`]).
+//! (any [`TextEmbedder`]).
 //!
 //! File format (little-endian): magic `NGV1`, u32 dims, u32 count, u32 length + UTF-8 model
 //! fingerprint, then per vector: u8 id length, id bytes, dims × f32.
@@ -15,13 +15,15 @@ use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 4] = b"NGV1";
 
-/// Something that turns passages into L2-normalised vectors.
-pub trait PassageEmbedder {
+/// Something that turns passages and queries into L2-normalised vectors of the same space.
+pub trait TextEmbedder {
     /// Identifies the model and its settings: vectors made by another fingerprint are not reused.
     fn fingerprint(&self) -> String;
     fn dims(&self) -> usize;
     /// One vector per text, in order; `progress` gets the number of texts done so far.
     fn embed_passages(&mut self, texts: &[&str], progress: &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>>;
+    /// The vector of a search query (models like e5 embed queries differently from passages).
+    fn embed_query(&mut self, query: &str) -> Result<Vec<f32>>;
 }
 
 /// Chunk vectors in memory.
