@@ -73,6 +73,7 @@ fn main() {
     copy_tree(&source, &corpus_dir);
     let corpus = Corpus::new(&corpus_dir);
     let index = work.path().join("index");
+    let bin = repo.join("target/release/notegraph");
     println!(
         "machine: {} cores; corpus: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -112,6 +113,7 @@ fn main() {
 
     // Warm searches in one process.
     let store = Store::open(&index).expect("open");
+    // Lexical figures: BM25 alone, whatever the environment says about the model.
     let mut lat = Vec::new();
     for _ in 0..3 {
         for q in &questions {
@@ -129,7 +131,6 @@ fn main() {
     );
 
     // Cold CLI runs.
-    let bin = repo.join("target/release/notegraph");
     if bin.is_file() {
         let mut cold = Vec::new();
         for q in questions.iter().take(30) {
@@ -139,7 +140,7 @@ fn main() {
                 .arg(&corpus_dir)
                 .arg("--index")
                 .arg(&index)
-                .args(["search", "--mode", "bm25", &q.query])
+                .args(["--no-dense", "search", "--mode", "bm25", &q.query])
                 .output()
                 .expect("run");
             cold.push(t.elapsed());
@@ -154,5 +155,91 @@ fn main() {
     } else {
         println!("cold CLI runs: skipped (build target/release/notegraph first: cargo build --release)");
     }
-    println!("peak RSS of this process: {:.0} MB", peak_rss_mb());
+    println!("peak RSS of this process (lexical only): {:.0} MB", peak_rss_mb());
+
+    if std::env::var_os("NOTEGRAPH_NO_DENSE").is_some() {
+        println!("dense figures: skipped (NOTEGRAPH_NO_DENSE is set)");
+        return;
+    }
+    dense_figures(&corpus, &corpus_dir, &work.path().join("index-dense"), &questions, &bin);
+}
+
+/// Full index with embeddings, warm hybrid latency, cold `ask` wall time, peak RSS.
+fn dense_figures(
+    corpus: &Corpus,
+    corpus_dir: &Path,
+    index: &Path,
+    questions: &[notegraph::eval::Question],
+    bin: &Path,
+) {
+    use notegraph::vectors::TextEmbedder;
+    let t = Instant::now();
+    let resolved = match notegraph::model::resolve(&notegraph::model::ModelRequest::default(), &mut |_| {}) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("dense figures: skipped (no model: {})", e.to_string().lines().next().unwrap_or_default());
+            return;
+        }
+    };
+    let mut embedder = notegraph::embed::Embedder::load(&resolved).expect("load model");
+    println!("model resolve + load: {}", ms(t.elapsed()));
+    let t = Instant::now();
+    let (store, report) =
+        Store::update(index, corpus, Some(&mut embedder as &mut dyn TextEmbedder), &mut |_| {}).expect("index");
+    let took = t.elapsed();
+    println!(
+        "full index with embeddings: {} notes, {} chunks embedded in {:.1} s ({:.1} chunks/s)",
+        report.added.len(),
+        report.embedded,
+        took.as_secs_f64(),
+        report.embedded as f64 / took.as_secs_f64()
+    );
+    let vectors = store.load_vectors().expect("vectors");
+    let mut lat = Vec::new();
+    for _ in 0..3 {
+        for q in questions {
+            let t = Instant::now();
+            let qv = embedder.embed_query(&q.query).expect("embed");
+            let dense = notegraph::retrieve::DenseQuery { vectors: &vectors, query_vector: qv };
+            let opts = SearchOptions { mode: Mode::Hybrid, k: 10, fusion: Fusion::default() };
+            let _ = retrieve::search(&store, &q.query, opts, Some(&dense)).expect("search");
+            lat.push(t.elapsed());
+        }
+    }
+    println!(
+        "hybrid search in-process, model loaded (query embedding + BM25 + dense + fusion), {} queries x3: p50 {}  p95 {}",
+        questions.len(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.95))
+    );
+    let mut dense_only = Vec::new();
+    let qv = embedder.embed_query(&questions[0].query).expect("embed");
+    for _ in 0..50 {
+        let t = Instant::now();
+        let _ = vectors.search(&qv, 100);
+        dense_only.push(t.elapsed());
+    }
+    println!(
+        "brute-force dot product over {} vectors: median {:.3} ms",
+        vectors.len(),
+        median(dense_only).as_secs_f64() * 1000.0
+    );
+    println!("peak RSS of this process (with the model): {:.0} MB", peak_rss_mb());
+    if bin.is_file() {
+        let mut cold = Vec::new();
+        for q in questions.iter().take(5) {
+            let t = Instant::now();
+            let out = Command::new(bin)
+                .arg("--corpus")
+                .arg(corpus_dir)
+                .arg("--index")
+                .arg(index)
+                .args(["ask", &q.query])
+                .output()
+                .expect("run");
+            cold.push(t.elapsed());
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        println!("cold `ask` CLI runs (5 questions): median {}", ms(median(cold)));
+    }
 }

@@ -36,7 +36,7 @@ impl Embedder {
     /// Loads ONNX Runtime (first call only) and the model in `model.dir`.
     pub fn load(model: &ResolvedModel) -> Result<Embedder, ModelError> {
         let started = Instant::now();
-        init_runtime(model)?;
+        let runtime = init_runtime(model)?;
 
         let read = |name: &str| {
             let path = model.file(name);
@@ -58,23 +58,18 @@ impl Embedder {
         let inner = TextEmbedding::try_new_from_user_defined(user_model, options)
             .map_err(|e| ModelError::Load { dir: model.dir.clone(), message: e.to_string() })?;
 
-        let mut embedder = Embedder { inner, model: model.clone(), load_time: Duration::ZERO };
-        // One tiny inference checks the model's output against the declared dimensions.
-        let probe = embedder.embed_query("notegraph").map_err(|e| ModelError::Load {
-            dir: model.dir.clone(),
-            message: format!("a test embedding failed: {e}"),
+        let mut model = model.clone();
+        // A process holds one ONNX Runtime; report the one actually in use.
+        model.ort_dylib = runtime.to_path_buf();
+        let mut embedder = Embedder { inner, model, load_time: Duration::ZERO };
+        // One tiny inference checks that the model runs and matches its declared dimensions.
+        embedder.embed_query("notegraph").map_err(|e| match e {
+            ModelError::Embed { message } => ModelError::Load {
+                dir: embedder.model.dir.clone(),
+                message: format!("a test embedding failed: {message}"),
+            },
+            other => other,
         })?;
-        if probe.len() != model.settings.dims {
-            return Err(ModelError::Load {
-                dir: model.dir.clone(),
-                message: format!(
-                    "the model produces {}-dimensional vectors but {} says \"dims\": {}",
-                    probe.len(),
-                    crate::model::SETTINGS_FILE,
-                    model.settings.dims
-                ),
-            });
-        }
         embedder.load_time = started.elapsed();
         Ok(embedder)
     }
@@ -151,15 +146,19 @@ impl Embedder {
             .inner
             .embed(inputs, Some(inputs.len().max(1)))
             .map_err(|e| ModelError::Embed { message: e.to_string() })?;
-        if vectors.len() != inputs.len() || vectors.iter().any(|v| v.len() != self.model.settings.dims) {
+        let dims = self.model.settings.dims;
+        if let Some(wrong) = vectors.iter().find(|v| v.len() != dims) {
             return Err(ModelError::Embed {
                 message: format!(
-                    "expected {} vectors of {} values, got {} (model in {})",
-                    inputs.len(),
-                    self.model.settings.dims,
-                    vectors.len(),
-                    self.model.dir.display()
+                    "the model produces {}-dimensional vectors but its {} says \"dims\": {dims}",
+                    wrong.len(),
+                    crate::model::SETTINGS_FILE
                 ),
+            });
+        }
+        if vectors.len() != inputs.len() {
+            return Err(ModelError::Embed {
+                message: format!("{} vectors for {} inputs", vectors.len(), inputs.len()),
             });
         }
         Ok(vectors)

@@ -68,9 +68,10 @@ fn progress_drawer() -> impl FnMut(Progress) {
             }
         };
         if bar.as_ref().is_some_and(|(w, _)| *w != what)
-            && let Some((_, b)) = bar.take() {
-                b.finish_and_clear();
-            }
+            && let Some((_, b)) = bar.take()
+        {
+            b.finish_and_clear();
+        }
         let (_, b) = bar.get_or_insert_with(|| {
             let b = ProgressBar::new(total as u64);
             // Short runs stay quiet; indicatif draws nothing when stderr is not a terminal.
@@ -155,9 +156,10 @@ pub(crate) fn fetch_drawer() -> impl FnMut(FetchEvent) {
             b.set_length(total);
             b.set_position(done);
             if done >= total
-                && let Some(b) = bar.take() {
-                    b.finish_and_clear();
-                }
+                && let Some(b) = bar.take()
+            {
+                b.finish_and_clear();
+            }
         }
     }
 }

@@ -85,9 +85,11 @@ fn outcome_json(o: &SearchOutcome, results: Vec<serde_json::Value>) -> serde_jso
     })
 }
 
-fn warn_if_fallback(requested: Mode, got: Mode) {
-    if requested != got {
-        eprintln!("notegraph: {} mode needs the embedding model and vectors; answered with bm25", requested.as_str());
+/// Says why a dense or hybrid query was answered by BM25 alone, unless the missing model was
+/// already reported when loading it.
+fn warn_if_fallback(session: &Session, requested: Mode, got: Mode) {
+    if requested != got && session.embedder.is_some() {
+        eprintln!("notegraph: the index has no vectors yet; {} query answered with bm25", requested.as_str());
     }
 }
 
@@ -104,7 +106,7 @@ pub fn search(ctx: &Context, args: &SearchArgs) -> Result<u8> {
     check_query(&args.query)?;
     let mut session = Session::open(ctx, args.mode)?;
     let outcome = session.search(&args.query, SearchOptions { mode: args.mode, k: args.k, fusion: args.fusion })?;
-    warn_if_fallback(args.mode, outcome.mode);
+    warn_if_fallback(&session, args.mode, outcome.mode);
     if args.json {
         print_json(&outcome_json(&outcome, outcome.hits.iter().map(hit_json).collect()))?;
     } else {
@@ -208,7 +210,7 @@ pub fn ask(ctx: &Context, args: &AskArgs) -> Result<u8> {
     check_query(&args.question)?;
     let mut session = Session::open(ctx, args.mode)?;
     let outcome = session.search(&args.question, SearchOptions { mode: args.mode, k: args.k, fusion: args.fusion })?;
-    warn_if_fallback(args.mode, outcome.mode);
+    warn_if_fallback(&session, args.mode, outcome.mode);
     let sentences = match (&mut session.embedder, outcome.hits.is_empty()) {
         (Some(e), false) => {
             let q = e.embed_query(&args.question)?;
@@ -317,7 +319,7 @@ pub fn eval(ctx: &Context, args: &EvalArgs) -> Result<u8> {
         runs.push(json!({"id": q.id, "results": ranking.iter().take(eval::CUTOFF).collect::<Vec<_>>()}));
     }
     let mode = if modes_used.contains(&args.mode) { args.mode } else { Mode::Bm25 };
-    warn_if_fallback(args.mode, mode);
+    warn_if_fallback(&session, args.mode, mode);
     if let Some(path) = &args.runs_out {
         let text: String = runs.iter().map(|r| format!("{r}\n")).collect();
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;

