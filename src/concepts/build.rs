@@ -255,16 +255,18 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     if !acronym && super::lexicon::is_en_stop(&g.key) || super::lexicon::is_zh_stop_word(&g.key) {
         return false;
     }
+    let rel_arg = g.signals & signal::REL_ARG != 0;
+    let multiword = g.forms.keys().any(|f| f.contains(' ') || f.contains('-'));
     match g.shape {
-        Some(LatinShape::Technical) => true,
+        // Short technical tokens (`T5`, `W1`) need a second sighting or a mark.
+        Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2,
         Some(LatinShape::Capitalised) => {
             let generic = use_df && df_frac > GENERIC_DF && g.strong_notes * 4 < g.df;
-            (strong || g.count >= 2) && !generic
+            (strong || g.count >= 2 || multiword) && !generic
         }
         Some(LatinShape::Plain) => {
-            let multiword = g.forms.keys().any(|f| f.contains(' ') || f.contains('-'));
             let generic = use_df && df_frac > GENERIC_DF && g.strong_notes * 4 < g.df;
-            (strong || multiword && g.count >= 2) && !generic
+            (strong || multiword && (g.count >= 2 || rel_arg)) && !generic
         }
         None => {
             // Chinese (or mixed) candidates.
@@ -277,7 +279,7 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
             if use_df && df_frac > GENERIC_DF && g.strong_notes * 4 < g.df {
                 return false;
             }
-            strong || g.count >= 3 || (g.count >= 2 && g.key.chars().count() >= 3)
+            strong || g.count >= 3 || (g.count >= 2 || rel_arg) && g.key.chars().count() >= 3
         }
     }
 }

@@ -108,14 +108,16 @@ pub fn norm_name(s: &str) -> String {
 }
 
 /// Gold relation types our relation may stand for, and whether the direction flips.
-/// `part_of(A, B)` is `has_part(B, A)`; a structural part_of (a section under a heading, an item under
-/// an intro line) is the gold's structural membership, which it writes `is_a` as well.
+/// `part_of(A, B)` is `has_part(B, A)`. A structural part_of (section A under heading B) says only that
+/// A is discussed as part of B: the gold writes that fact as `has_part(B, A)`, as category membership
+/// `is_a(A, B)`, or for a component section under a model's heading as `uses(B, A)`; any of the three
+/// counts.
 fn gold_forms(rel: Rel, structural: bool) -> Vec<(&'static str, bool)> {
     match rel {
         Rel::IsA => vec![("is_a", false)],
         Rel::Uses => vec![("uses", false), ("trained_with", false), ("requires", false), ("implements", false)],
         Rel::BasedOn => vec![("based_on", false), ("uses", false)],
-        Rel::PartOf if structural => vec![("has_part", true), ("is_a", false)],
+        Rel::PartOf if structural => vec![("has_part", true), ("is_a", false), ("uses", true)],
         Rel::PartOf => vec![("has_part", true)],
         Rel::Replaces => vec![("replaces", false)],
         Rel::ContrastedWith => vec![("contrasted_with", false), ("contrasted_with", true)],

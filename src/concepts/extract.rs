@@ -52,6 +52,8 @@ pub mod signal {
     pub const HEADING_PART: u16 = 256;
     /// Opens an item of a list introduced by a category line.
     pub const LIST_ITEM: u16 = 512;
+    /// The noun phrase right after a relation cue (`防止梯度爆炸`, `适用于固定深度的前向神经网络`).
+    pub const REL_ARG: u16 = 1024;
 }
 
 /// Everything one note contributes to the concept graph.
@@ -173,6 +175,7 @@ pub fn extract_note(path: &str, note: &ParsedNote, chunks: &[Chunk]) -> NoteFact
     x.structure_candidates();
     x.ngram_candidates();
     x.gloss_candidates();
+    x.argument_candidates();
     x.build_matcher();
     x.scan();
     x.heading_edges();
@@ -186,6 +189,9 @@ struct Extractor<'a> {
     facts: NoteFacts,
     ids: HashMap<String, u32>,
     section_subject: Vec<Option<u32>>,
+    /// The subject an omitted-subject sentence of the section refers to: its own concept, or for a
+    /// section with a generic heading (`背景`, `技术原理`) the nearest ancestor's.
+    context_subject: Vec<Option<u32>>,
     section_named: Vec<Named>,
     cjk_forms: Vec<(String, u32)>,
     matcher: Option<AhoCorasick>,
@@ -207,6 +213,7 @@ impl<'a> Extractor<'a> {
             facts: NoteFacts { version: FACTS_VERSION, path: path.to_string(), ..Default::default() },
             ids: HashMap::new(),
             section_subject: vec![None; note.sections.len()],
+            context_subject: vec![None; note.sections.len()],
             section_named: vec![Named::None; note.sections.len()],
             cjk_forms: Vec::new(),
             matcher: None,
@@ -323,6 +330,19 @@ impl<'a> Extractor<'a> {
                 }
             }
             self.section_named[si] = named;
+        }
+        for si in 0..self.note.sections.len() {
+            let mut cur = Some(si);
+            while let Some(c) = cur {
+                if let Some(t) = self.section_subject[c] {
+                    self.context_subject[si] = Some(t);
+                    break;
+                }
+                if matches!(self.section_named[c], Named::Coord(_)) || c != si && self.section_named[c] != Named::None {
+                    break;
+                }
+                cur = self.note.sections[c].parent;
+            }
         }
         for st in &self.note.strong_terms {
             let text = st.text.trim().trim_end_matches([':', '：', '。', '，', ',']);
@@ -481,11 +501,42 @@ impl<'a> Extractor<'a> {
         }
     }
 
+    /// Noun phrases in argument position of a relation cue become candidates, so that
+    /// `适用于固定深度的前向神经网络，如CNN` can be read even when `前向神经网络` is said only once.
+    fn argument_candidates(&mut self) {
+        let mut found: Vec<String> = Vec::new();
+        for u in &self.units {
+            if u.kind == BlockKind::Table {
+                continue;
+            }
+            let s = &u.skeleton;
+            for m in cue_re().find_iter(s) {
+                let rest = &s[m.end()..];
+                let run: String = rest.chars().take_while(|&c| is_cjk(c)).collect();
+                for part in run.split(['、', '和', '与', '及', '或']).take(3) {
+                    let part = part.strip_suffix("者").unwrap_or(part);
+                    if let Some(p) = argument_phrase(part) {
+                        found.push(p);
+                    }
+                }
+            }
+            for m in enum_cue_re().find_iter(s) {
+                let head = m.as_str().split(',').next().unwrap_or("");
+                if let Some(p) = argument_phrase(head) {
+                    found.push(p);
+                }
+            }
+        }
+        for p in found {
+            self.term(&p, signal::REL_ARG);
+        }
+    }
+
     fn build_matcher(&mut self) {
         let mut forms: Vec<(String, u32)> = Vec::new();
         for (id, t) in self.facts.terms.iter().enumerate() {
             for (f, _) in &t.forms {
-                if is_all_cjk(f) {
+                if has_cjk(f) {
                     forms.push((f.clone(), id as u32));
                 }
             }
@@ -495,7 +546,10 @@ impl<'a> Extractor<'a> {
         self.matcher = if forms.is_empty() {
             None
         } else {
-            AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(forms.iter().map(|f| f.0.as_str())).ok()
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
+                .build(forms.iter().map(|f| f.0.as_str())).ok()
         };
         self.cjk_forms = forms;
     }
@@ -538,6 +592,7 @@ impl<'a> Extractor<'a> {
             let orig = self.units[ui].orig.clone();
             let chunk_id = self.chunk_at(line, section);
             let subject = section.and_then(|s| self.section_subject[s]);
+            let context_subject = section.and_then(|s| self.context_subject[s]);
 
             // Mentions, counts, kind votes.
             let spans = self.mentions(&norm);
@@ -582,8 +637,10 @@ impl<'a> Extractor<'a> {
             if kind == BlockKind::Table {
                 continue;
             }
-            let sk_spans = self.mentions(&skeleton);
-            let ctx = Context { section_subject: subject };
+            // Bare category words (模型, 方法, 激活函数) are never relation arguments.
+            let sk_spans: Vec<Span> =
+                self.mentions(&skeleton).into_iter().filter(|m| !is_bare_category(&skeleton[m.start..m.end])).collect();
+            let ctx = Context { section_subject: context_subject };
 
             // `X，即 Y`: two names of one thing.
             self.restatement_aliases(&skeleton, &sk_spans, line);
@@ -752,23 +809,35 @@ impl<'a> Extractor<'a> {
     /// Section under a parent heading → part_of (structural); `A 和 B` headings → contrasted_with.
     fn heading_edges(&mut self) {
         let secs = &self.note.sections;
-        // A first heading with no text of its own followed by headings of its level is the note's
-        // title: the other top-level sections hang under it.
+        // The note's title: a first top-level heading that repeats the file name. Sections under it
+        // are the note's topics, not parts of the title's concept; only a family title (`llama系列模型`)
+        // makes them members (is_a).
+        let stem = self.facts.path.rsplit('/').next().unwrap_or(&self.facts.path);
+        let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
+        let min_level = secs.iter().map(|s| s.level).min().unwrap_or(1);
         let title = secs.first().is_some_and(|s0| {
-            !self.note.blocks.iter().any(|b| b.section == Some(0)) && secs.get(1).is_some_and(|s1| s1.level == s0.level)
+            s0.level == min_level
+                && concept_key(strip_numbering(&nfkc_clean(&s0.heading))) == concept_key(strip_numbering(&nfkc_clean(stem)))
         });
+        let family = title
+            && super::lexicon::FAMILY_WORDS.iter().any(|w| secs[0].heading.to_lowercase().contains(w));
         let mut edges = Vec::new();
         for (si, s) in secs.iter().enumerate() {
             let parent = s.parent.or(if title && si > 0 && s.level == secs[0].level { Some(0) } else { None });
             let heading_line = format!("{} {}", "#".repeat(s.level as usize), s.heading);
-            if let (Some(c), Some(p)) = (self.section_subject[si], parent.and_then(|p| self.section_subject[p]))
+            let rel = if title && parent == Some(0) {
+                if family { Some(Rel::IsA) } else { None }
+            } else {
+                Some(Rel::PartOf)
+            };
+            if let (Some(rel), Some(c), Some(p)) = (rel, self.section_subject[si], parent.and_then(|p| self.section_subject[p]))
                 && c != p
             {
                 let pl = parent.map(|p| &secs[p]).map(|ps| format!("{} {}", "#".repeat(ps.level as usize), ps.heading));
                 edges.push(RelationFact {
                     from: c,
                     to: p,
-                    rel: Rel::PartOf,
+                    rel,
                     confidence: 0.6,
                     structural: true,
                     line: s.line,
@@ -800,6 +869,14 @@ impl<'a> Extractor<'a> {
     }
 
     fn finish(mut self) -> NoteFacts {
+        // A name a sentence relates to another is treated as a term.
+        for r in &self.facts.relations {
+            if !r.structural {
+                for t in [r.from, r.to] {
+                    self.facts.terms[t as usize].signals |= signal::REL_ARG;
+                }
+            }
+        }
         for t in &mut self.facts.terms {
             if t.shape.is_none() && is_all_cjk(&t.key) {
                 t.general_freq = general_freq(&t.key) as u32;
@@ -843,6 +920,49 @@ fn list_intro(s: &str, spans: &[Span]) -> Option<(u32, Rel)> {
     // Only one concept named in the intro: otherwise the list's parent is unclear.
     let distinct = spans.iter().map(|m| m.term).collect::<std::collections::BTreeSet<_>>();
     (distinct.len() == 1).then_some((last.term, rel))
+}
+
+/// A mention that is only a category or generic word (`模型`, `方法`, `激活函数`).
+fn is_bare_category(s: &str) -> bool {
+    category_kind(s).is_some()
+        || super::lexicon::ZH_HEADING_META.contains(&s)
+        || super::lexicon::ZH_HEADING_GENERIC.contains(&s)
+        || is_zh_stop_word(s)
+}
+
+fn cue_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?:使用了?|采用了?|用了|用于|适用于|适合于?|应用于|防止|避免|缓解|减轻|导致|引起|造成|替换为|代替|取代|而非|",
+            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美)"
+        ))
+        .expect("valid regex")
+    })
+}
+
+fn enum_cue_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"[\p{Han}]+,\s*(?:包括|例如|比如|如|诸如)").expect("valid regex"))
+}
+
+/// A noun phrase usable as a relation argument: the head after the last `的`, without quantity
+/// words, 2–6 characters, not opening with a general verb.
+fn argument_phrase(s: &str) -> Option<String> {
+    let s = s.rsplit('的').next().unwrap_or(s);
+    let mut t = s;
+    for q in ["多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统", "原有", "原始", "标准"] {
+        t = t.strip_prefix(q).unwrap_or(t);
+    }
+    let n = t.chars().count();
+    if !(2..=6).contains(&n) || !term_like_cjk(t) || is_bare_category(t) {
+        return None;
+    }
+    let first = jieba().cut(t, false).first().map(|w| w.to_string()).unwrap_or_default();
+    if super::lexicon::ZH_VERB_STARTS.contains(&first.as_str()) || is_zh_stop_word(&first) {
+        return None;
+    }
+    Some(t.to_string())
 }
 
 /// The kind told by a category word right after a mention (`LLaMA大模型`, `ReLU 函数`).
@@ -925,7 +1045,7 @@ pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
             while b > a && (is_en_stop(w(b - 1)) || is_numberish(w(b - 1))) {
                 b -= 1;
             }
-            if a < b && (a..b).any(|i| has_letter_pair(w(i))) {
+            if a < b && (a..b).any(|i| name_ok(w(i))) {
                 out.push((words[a].0, words[b - 1].1));
             }
             continue;
@@ -934,7 +1054,7 @@ pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
         let mut i = 0;
         while i < words.len() {
             let shape = super::text::word_shape(w(i));
-            if is_en_stop(w(i)) || shape == LatinShape::Plain || is_numberish(w(i)) || !has_letter_pair(w(i)) {
+            if is_en_stop(w(i)) || shape == LatinShape::Plain || is_numberish(w(i)) || !name_ok(w(i)) {
                 i += 1;
                 continue;
             }
@@ -952,6 +1072,15 @@ pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// A Latin word that can be (part of) a name: two letters in a row, or a capital with digits (`T5`),
+/// or a capital with `+` / `#` (`C++`, `C#`). Rules out `d_k`, `x`, `a_i`.
+fn name_ok(w: &str) -> bool {
+    let first_upper = w.starts_with(|c: char| c.is_ascii_uppercase());
+    has_letter_pair(w)
+        || first_upper && w.chars().any(|c| c.is_ascii_digit())
+        || first_upper && w.len() >= 2 && w[1..].chars().all(|c| c == '+' || c == '#')
 }
 
 /// The Latin name a whole string is, if it is one (`≤ max_words` words, not a clause).
@@ -988,11 +1117,21 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
         if term_like_cjk(s) {
             return Some(s.to_string());
         }
-        // `RMSNorm归一化函数`, `LoRA方法`: a Latin name and a category word.
+        // `RMSNorm归一化函数`, `LoRA方法`: a Latin name and a category word → the Latin name;
+        // `llama系列模型`: a Latin name and a Chinese head → the whole, a concept of its own.
         let split = s.find(|c: char| is_cjk(c))?;
         let (latin, tail) = s.split_at(split);
-        if !latin.is_empty() && (category_suffix(&format!("x{tail}")).is_some() || category_kind(tail).is_some()) {
-            return latin_name(latin, 6);
+        if latin.ends_with(' ') {
+            return None;
+        }
+        let tail = tail.trim();
+        let name = latin_name(latin, 6)?;
+        if category_kind(tail).is_some() || super::lexicon::ZH_HEADING_META.contains(&tail) {
+            return Some(name);
+        }
+        let n = tail.chars().count();
+        if is_all_cjk(tail) && (2..=6).contains(&n) && term_like_cjk(tail) && !is_generic_heading(tail) {
+            return Some(s.to_string());
         }
         None
     };

@@ -380,55 +380,26 @@ fn light_gap(gap: &str, max_chars: usize) -> bool {
     !["使用", "采用", "用于", "而非", "取代", "代替", "提出", "是", "包括", "适用"].iter().any(|v| g.contains(v))
 }
 
+/// Connectors, adverbs and pronouns that may open a clause whose subject is left out.
+#[rustfmt::skip]
+const SUBJECTLESS_OPENERS: &[&str] = &[
+    "并且", "而且", "同时", "此外", "另外", "其次", "然后", "最后", "首先", "主要", "则", "还", "也", "都", "均",
+    "可以", "会", "直接", "进一步", "并", "且", "又", "它", "其", "通过", "在", "该方法", "该模型", "这里", "本文",
+    "作者", "进而", "从而", "因此", "所以", "故", "还可以", "也可以", "不仅", "就", "便", "只", "仅", "而", "但是",
+    "但", "可", "能", "即", "以", "来",
+];
+
 /// Prefix text that leaves a clause without a subject: connectors, numbering, adverbs.
 fn subjectless_prefix(prefix: &str) -> bool {
     let mut t = super::text::strip_numbering(prefix).trim();
-    for w in [
-        "并且",
-        "而且",
-        "同时",
-        "此外",
-        "另外",
-        "其次",
-        "然后",
-        "最后",
-        "首先",
-        "主要",
-        "则",
-        "还",
-        "也",
-        "都",
-        "均",
-        "可以",
-        "会",
-        "直接",
-        "进一步",
-        "并",
-        "且",
-        "又",
-        "它",
-        "其",
-        "通过",
-        "在",
-        "该方法",
-        "该模型",
-        "这里",
-        "本文",
-        "作者",
-        "进而",
-        "从而",
-        "因此",
-        "所以",
-        "故",
-        "还可以",
-        "也可以",
-        "不仅",
-        "就",
-        "便",
-        "只",
-        "仅",
-    ] {
-        t = t.strip_prefix(w).unwrap_or(t).trim_start();
+    loop {
+        let before = t;
+        for w in SUBJECTLESS_OPENERS {
+            t = t.strip_prefix(w).unwrap_or(t).trim_start();
+        }
+        if t == before {
+            break;
+        }
     }
     t.chars().filter(|c| c.is_alphanumeric()).count() <= 2
 }
@@ -438,6 +409,12 @@ struct Sentence<'a> {
     mentions: &'a [Span],
     /// Clause boundaries: byte ranges.
     clauses: Vec<(usize, usize)>,
+    /// Mentions that are the object of a comparison or a base (`与 Y 相比`, `在 Y 基础上`): never the
+    /// subject of a later verb.
+    oblique: Vec<bool>,
+    /// For mentions already read as objects: the subjects of that relation (`A 采用了 B 并使用 C`:
+    /// C's subject is A).
+    subject_of_object: Vec<Option<Vec<u32>>>,
 }
 
 impl<'a> Sentence<'a> {
@@ -451,7 +428,13 @@ impl<'a> Sentence<'a> {
             }
         }
         clauses.push((start, s.len()));
-        Sentence { s, mentions, clauses }
+        Sentence {
+            s,
+            mentions,
+            clauses,
+            oblique: vec![false; mentions.len()],
+            subject_of_object: vec![None; mentions.len()],
+        }
     }
 
     fn clause_of(&self, pos: usize) -> (usize, usize) {
@@ -489,7 +472,11 @@ impl<'a> Sentence<'a> {
                 break;
             }
             let gap = self.s[self.mentions[i].end..n.start].trim();
-            if matches!(gap, "的" | "中的" | "里的" | "内的" | "之") {
+            let modifier = gap.ends_with('的')
+                && gap.chars().count() <= 6
+                && !gap.contains(['、', ','])
+                && !["是", "使用", "采用", "用于"].iter().any(|v| gap.contains(v));
+            if matches!(gap, "的" | "中的" | "里的" | "内的" | "之") || modifier {
                 i += 1;
             } else {
                 break;
@@ -499,19 +486,33 @@ impl<'a> Sentence<'a> {
     }
 
     fn before(&self, pos: usize, lo: usize, max_gap: usize) -> Option<usize> {
-        let mut i = self.mentions.iter().rposition(|m| m.end <= pos && m.start >= lo)?;
+        let mut i = (0..self.mentions.len())
+            .rev()
+            .find(|&i| self.mentions[i].end <= pos && self.mentions[i].start >= lo && !self.oblique[i])?;
         // `A 相较于 B 引入了 C`: B is the thing compared with, A the subject.
         if i > 0 && self.mentions[i - 1].start >= lo {
             let g = self.s[self.mentions[i - 1].end..self.mentions[i].start].trim();
-            if matches!(
-                g,
-                "相较于" | "相比于" | "相比" | "相对于" | "比" | "对比" | "较" | "compared to" | "compared with"
-            ) {
+            if matches!(g, "相较于" | "相比于" | "相比" | "相对于" | "比" | "对比" | "较" | "compared to" | "compared with") {
                 i -= 1;
             }
         }
         let gap = &self.s[self.mentions[i].end..pos];
-        (gap.chars().count() <= max_gap && !gap.contains(['(', '['])).then_some(i)
+        let enumerated = gap.contains('、') || {
+            let b = gap.as_bytes();
+            (1..b.len()).any(|k| b[k] == b'.' && b[k - 1].is_ascii_digit())
+        };
+        (gap.chars().count() <= max_gap && !gap.contains(['(', '[']) && !enumerated).then_some(i)
+    }
+
+    /// `A 采用了 B 并使用 C`: when the mention before the cue was the object of an earlier verb and
+    /// only a conjunction stands between, the earlier verb's subject is this one's.
+    fn shared_subject(&self, i: usize, pos: usize) -> Option<Vec<u32>> {
+        let subj = self.subject_of_object[i].as_ref()?;
+        let gap = self.s[self.mentions[i].end..pos].trim();
+        ["并", "并且", "且", "同时", "而且", "还", "也", "并使用", ""]
+            .iter()
+            .any(|c| gap.starts_with(c) && gap.chars().count() <= 4)
+            .then(|| subj.clone())
     }
 
     fn after(&self, pos: usize, hi: usize, max_gap: usize) -> Option<usize> {
@@ -519,11 +520,23 @@ impl<'a> Sentence<'a> {
         light_gap(&self.s[pos..self.mentions[i].start], max_gap).then_some(i)
     }
 
-    /// The sentence topic: a mention that opens the sentence.
-    fn topic(&self) -> Option<usize> {
-        let m = self.mentions.first()?;
-        let prefix = &self.s[..m.start];
-        (super::text::strip_numbering(prefix).trim_matches(|c: char| !c.is_alphanumeric()).is_empty()).then_some(0)
+    /// The topic for a clause without a subject: the mention opening the nearest earlier clause
+    /// of the sentence (`Pre Norm结构往往更容易训练,但最终效果通常不如Post Norm`).
+    fn topic(&self, clause: usize) -> Option<usize> {
+        for ci in (0..clause).rev() {
+            let (a, b) = self.clauses[ci];
+            if let Some(i) = self.mentions.iter().position(|m| m.start >= a && m.end <= b) {
+                let prefix = self.s[a..self.mentions[i].start].trim_end();
+                let suffix = self.s[self.mentions[i].end..b].trim_start();
+                // `在 CNN 上` is a place, not a subject.
+                let locative = ["在", "对", "对于", "从", "当", "于"].iter().any(|p| prefix.ends_with(p))
+                    || ["上", "中", "里", "内", "时"].iter().any(|p| suffix.starts_with(p));
+                if subjectless_prefix(prefix) && !self.oblique[i] && !locative {
+                    return Some(i);
+                }
+            }
+        }
+        None
     }
 }
 
@@ -538,7 +551,7 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
     if t.ends_with('?') || ["为什么", "如何", "是否", "吗?", "怎么"].iter().any(|q| t.contains(q)) {
         return out;
     }
-    let sent = Sentence::new(skeleton, mentions);
+    let mut sent = Sentence::new(skeleton, mentions);
     let mut consumed: Vec<(usize, usize)> = Vec::new();
     for (pat, re) in patterns() {
         let mut pos = 0;
@@ -575,6 +588,25 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
             if any {
                 consumed.push((ms, me));
                 pos = me;
+                // Mentions inside a comparison / base group are obliques; objects remember subjects.
+                let oblique_group = matches!(pat.rel, Rel::ContrastedWith | Rel::SimilarTo | Rel::BasedOn | Rel::Outperforms | Rel::ImprovesOn);
+                for (k, m) in mentions.iter().enumerate() {
+                    if m.start >= ms && m.end <= me && tos.contains(&m.term) {
+                        if oblique_group {
+                            sent.oblique[k] = true;
+                        } else if sent.subject_of_object[k].is_none() {
+                            sent.subject_of_object[k] = Some(froms.clone());
+                        }
+                    }
+                }
+                if pat.rel == Rel::Uses || pat.rel == Rel::Replaces {
+                    // The object right after the cue (outside the match for simple cues).
+                    if let Some(k) = mentions.iter().position(|m| m.start >= me && tos.contains(&m.term))
+                        && sent.subject_of_object[k].is_none()
+                    {
+                        sent.subject_of_object[k] = Some(froms.clone());
+                    }
+                }
                 if pat.also_uses
                     && let Some((subj, sconf)) = resolve(&sent, Slot::BeforeExplicit, ms, me, &group, ctx)
                 {
@@ -623,6 +655,9 @@ fn resolve(
     match slot {
         Slot::Before | Slot::BeforeExplicit | Slot::BeforeOrNext => {
             if let Some(i) = sent.before(ms, clo, 14) {
+                if let Some(subj) = sent.shared_subject(i, ms) {
+                    return Some((subj, 1.0));
+                }
                 return Some((terms(sent.coordinated(i, false, clo, chi)), 1.0));
             }
             if slot == Slot::BeforeExplicit {
@@ -639,10 +674,9 @@ fn resolve(
             }
             // Omitted subject: the topic of the sentence, else the section's concept when the clause
             // starts with the cue.
-            if let Some(i) = sent.topic()
-                && sent.mentions[i].end <= clo
-            {
-                return Some((terms(sent.coordinated(i, true, 0, sent.clauses[0].1)), 0.85));
+            if let Some(i) = sent.topic(sent.clause_index(ms)) {
+                let (a, b) = sent.clause_of(sent.mentions[i].start);
+                return Some((terms(sent.coordinated(i, true, a, b)), 0.85));
             }
             if subjectless_prefix(&sent.s[clo..ms])
                 && let Some(s) = ctx.section_subject
