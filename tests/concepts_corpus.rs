@@ -47,12 +47,8 @@ fn sample_note_gives_the_stated_edges_and_nothing_it_does_not_say() {
         ("LoRA", Rel::PartOf, "微调"),
     ];
     let missing: Vec<_> = expected.iter().filter(|(a, r, b)| !has_edge(&g, a, *r, b)).collect();
-    let typed: Vec<String> = g
-        .edges
-        .iter()
-        .filter(|e| e.rel.is_typed())
-        .map(|e| format!("{} {} {}", e.from, e.rel, e.to))
-        .collect();
+    let typed: Vec<String> =
+        g.edges.iter().filter(|e| e.rel.is_typed()).map(|e| format!("{} {} {}", e.from, e.rel, e.to)).collect();
     assert!(missing.is_empty(), "missing {missing:?}\nproduced:\n{}", typed.join("\n"));
     assert!(!has_edge(&g, "LoRA", Rel::IsA, "PEFT"), "the sample note never says LoRA is a PEFT method");
     // Every edge shows where it comes from.
@@ -105,7 +101,7 @@ fn dev_gold_graphs() {
         if std::env::var_os("NOTEGRAPH_EVAL_VERBOSE").is_some() {
             eprintln!("  missed core: {:?}", r.missed_core);
             for f in &r.false_positives {
-                eprintln!("  FP  {} {} {} (line {})", f.from, f.rel, f.to, f.line);
+                eprintln!("  FP  {} {} {} (line {}: {})", f.from, f.rel, f.to, f.line, f.sentence);
             }
             for m in &r.missed_relations {
                 eprintln!("  MISS {} {} {}", m.from, m.rel, m.to);

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::extract::{NoteFacts, signal};
+use super::extract::{COMMON_WORD_FREQ, NoteFacts, signal};
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
 use super::text::{LatinShape, concept_key, has_cjk};
 
@@ -17,9 +17,6 @@ use super::text::{LatinShape, concept_key, has_cjk};
 const MIN_NOTES_FOR_DF: usize = 10;
 /// A candidate in more than this share of notes, without a strong signal, is a generic word.
 const GENERIC_DF: f64 = 0.30;
-/// A single Chinese word more frequent than this in jieba's general dictionary is general
-/// language unless a note marks it as a term (heading, bold, gloss).
-const COMMON_WORD_FREQ: u32 = 8_000;
 /// `related_to` edges kept per concept.
 const RELATED_PER_NODE: usize = 5;
 
@@ -151,8 +148,8 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
 
     // 4. Nodes.
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for gi in 0..globals.len() {
-        if accepted[gi] {
+    for (gi, &ok) in accepted.iter().enumerate() {
+        if ok {
             groups.entry(uf.find(gi)).or_default().push(gi);
         }
     }
@@ -186,9 +183,6 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             if !e.evidence.iter().any(|x| x.path == f.path && x.line == r.line) {
                 e.evidence.push(Evidence { path: f.path.clone(), line: r.line, sentence: r.sentence.clone() });
             }
-            if r.rel == Rel::ProposedBy {
-                nodes[b].kind = Kind::Organization;
-            }
         }
     }
     // Opposite part_of / is_a between the same two concepts: keep the better supported direction.
@@ -203,7 +197,17 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             edges.remove(&loser);
         }
     }
+    // A proposer is an organisation or a person: drop proposed_by edges whose proposer the notes
+    // call a method, model, component, task … (`AdapterFusion提出了…结构`).
+    edges.retain(|&(_, b, rel), _| {
+        rel != Rel::ProposedBy || matches!(nodes[b].kind, Kind::Organization | Kind::Unknown)
+    });
     let typed_pairs: HashSet<(usize, usize)> = edges.keys().flat_map(|&(a, b, _)| [(a, b), (b, a)]).collect();
+    for &(_, b, rel) in edges.keys() {
+        if rel == Rel::ProposedBy {
+            nodes[b].kind = Kind::Organization;
+        }
+    }
     let mut out_edges: Vec<Relation> = edges
         .into_iter()
         .map(|((a, b, rel), mut e)| {

@@ -74,6 +74,8 @@ pub struct EdgeRow {
     pub rel: String,
     pub to: String,
     pub line: usize,
+    /// The evidence sentence in the note (empty for gold rows).
+    pub sentence: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -200,6 +202,7 @@ pub fn eval_graph(graph: &ConceptGraph, gold: &GoldGraph) -> GraphEvalReport {
         rel: e.rel.as_str().to_string(),
         to: graph.by_id(&e.to).map_or(e.to.clone(), |c| c.label.clone()),
         line: e.evidence.iter().find(|ev| ev.path == path).map_or(0, |ev| ev.line),
+        sentence: e.evidence.iter().find(|ev| ev.path == path).map_or(String::new(), |ev| ev.sentence.clone()),
     };
 
     let mut judged = 0;
@@ -232,7 +235,13 @@ pub fn eval_graph(graph: &ConceptGraph, gold: &GoldGraph) -> GraphEvalReport {
         if scoped.iter().any(|e| matches(e, a, &g.rel, b)) {
             gold_found += 1;
         } else {
-            missed_relations.push(EdgeRow { from: g.from.clone(), rel: g.rel.clone(), to: g.to.clone(), line: 0 });
+            missed_relations.push(EdgeRow {
+                from: g.from.clone(),
+                rel: g.rel.clone(),
+                to: g.to.clone(),
+                line: 0,
+                sentence: String::new(),
+            });
         }
         let linked = scoped.iter().any(|e| {
             ends(e).is_some_and(|(fa, fb)| fa.contains(&a) && fb.contains(&b) || fa.contains(&b) && fb.contains(&a))

@@ -139,6 +139,10 @@ pub struct Cooc {
     pub sentence: u32,
 }
 
+/// A single dictionary word more frequent than this in jieba's general dictionary (性能, 参数, 训练)
+/// is general language: not a term unless a note marks it (heading, bold, gloss).
+pub const COMMON_WORD_FREQ: u32 = 1_500;
+
 pub(crate) fn jieba() -> &'static Jieba {
     static J: OnceLock<Jieba> = OnceLock::new();
     J.get_or_init(Jieba::new)
@@ -389,11 +393,13 @@ impl<'a> Extractor<'a> {
                     && matches!(suffix, "方法" | "技术" | "机制" | "算法" | "策略")
                 {
                     let stem = &s[..s.len() - suffix.len()];
-                    if is_all_cjk(stem) && stem.chars().count() >= 3 && term_like_cjk(stem) {
-                        if let (Some(&a), Some(b)) = (v.first(), self.term(stem, sig)) {
-                            self.alias(a, b, 0);
-                            v.push(b);
-                        }
+                    if is_all_cjk(stem)
+                        && stem.chars().count() >= 3
+                        && term_like_cjk(stem)
+                        && let (Some(&a), Some(b)) = (v.first(), self.term(stem, sig))
+                    {
+                        self.alias(a, b, 0);
+                        v.push(b);
                     }
                 }
                 v
@@ -467,7 +473,7 @@ impl<'a> Extractor<'a> {
         for s in chosen {
             let one_word = counts.get(&s).is_some_and(|(_, n)| *n == 1);
             // A single very common dictionary word (问题, 模型, 训练) is general language, not a term.
-            if one_word && general_freq(&s) > 20_000 {
+            if one_word && general_freq(&s) > COMMON_WORD_FREQ as usize {
                 continue;
             }
             self.term(&s, signal::NGRAM);
@@ -549,7 +555,8 @@ impl<'a> Extractor<'a> {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .ascii_case_insensitive(true)
-                .build(forms.iter().map(|f| f.0.as_str())).ok()
+                .build(forms.iter().map(|f| f.0.as_str()))
+                .ok()
         };
         self.cjk_forms = forms;
     }
@@ -695,11 +702,12 @@ impl<'a> Extractor<'a> {
                     pending = None;
                 }
             }
-            if last_in_block && skeleton.trim_end().ends_with(':') {
-                if let Some((parent, rel)) = list_intro(&skeleton, &sk_spans) {
-                    let d = if kind == BlockKind::ListItem { depth + 1 } else { 0 };
-                    pending = Some(ListIntro { parent, rel, depth: d, block, sentence: orig.clone() });
-                }
+            if last_in_block
+                && skeleton.trim_end().ends_with(':')
+                && let Some((parent, rel)) = list_intro(&skeleton, &sk_spans)
+            {
+                let d = if kind == BlockKind::ListItem { depth + 1 } else { 0 };
+                pending = Some(ListIntro { parent, rel, depth: d, block, sentence: orig.clone() });
             }
             prev_block = block;
         }
@@ -817,20 +825,18 @@ impl<'a> Extractor<'a> {
         let min_level = secs.iter().map(|s| s.level).min().unwrap_or(1);
         let title = secs.first().is_some_and(|s0| {
             s0.level == min_level
-                && concept_key(strip_numbering(&nfkc_clean(&s0.heading))) == concept_key(strip_numbering(&nfkc_clean(stem)))
+                && concept_key(strip_numbering(&nfkc_clean(&s0.heading)))
+                    == concept_key(strip_numbering(&nfkc_clean(stem)))
         });
-        let family = title
-            && super::lexicon::FAMILY_WORDS.iter().any(|w| secs[0].heading.to_lowercase().contains(w));
+        let family = title && super::lexicon::FAMILY_WORDS.iter().any(|w| secs[0].heading.to_lowercase().contains(w));
         let mut edges = Vec::new();
         for (si, s) in secs.iter().enumerate() {
             let parent = s.parent.or(if title && si > 0 && s.level == secs[0].level { Some(0) } else { None });
             let heading_line = format!("{} {}", "#".repeat(s.level as usize), s.heading);
-            let rel = if title && parent == Some(0) {
-                if family { Some(Rel::IsA) } else { None }
-            } else {
-                Some(Rel::PartOf)
-            };
-            if let (Some(rel), Some(c), Some(p)) = (rel, self.section_subject[si], parent.and_then(|p| self.section_subject[p]))
+            let rel =
+                if title && parent == Some(0) { if family { Some(Rel::IsA) } else { None } } else { Some(Rel::PartOf) };
+            if let (Some(rel), Some(c), Some(p)) =
+                (rel, self.section_subject[si], parent.and_then(|p| self.section_subject[p]))
                 && c != p
             {
                 let pl = parent.map(|p| &secs[p]).map(|ps| format!("{} {}", "#".repeat(ps.level as usize), ps.heading));
@@ -900,26 +906,30 @@ struct ListIntro {
 /// An intro line naming a category (`常用的Normalization方法主要有：`) → the parent and the
 /// relation its items have to it.
 fn list_intro(s: &str, spans: &[Span]) -> Option<(u32, Rel)> {
+    // Only one concept named in the intro: otherwise the list's parent is unclear.
+    let distinct = spans.iter().map(|m| m.term).collect::<std::collections::BTreeSet<_>>();
+    if distinct.len() != 1 {
+        return None;
+    }
     let last = spans.last()?;
-    let l = s.to_lowercase();
+    // The category word follows the parent closely (`Normalization方法主要有`, `X 包括以下几个部分`).
+    let after: String = s[last.end..].chars().take(8).collect::<String>().to_lowercase();
     let rel = if [
         "方法", "模型", "种", "类", "类型", "技术", "变体", "算法", "methods", "models", "types", "kinds", "variants",
     ]
     .iter()
-    .any(|w| l.contains(w))
+    .any(|w| after.contains(w))
     {
         Rel::IsA
     } else if ["组成", "包含", "包括", "组件", "部分", "模块", "consists", "components", "parts"]
         .iter()
-        .any(|w| l.contains(w))
+        .any(|w| after.contains(w))
     {
         Rel::PartOf
     } else {
         return None;
     };
-    // Only one concept named in the intro: otherwise the list's parent is unclear.
-    let distinct = spans.iter().map(|m| m.term).collect::<std::collections::BTreeSet<_>>();
-    (distinct.len() == 1).then_some((last.term, rel))
+    (!after.contains(',')).then_some((last.term, rel))
 }
 
 /// A mention that is only a category or generic word (`模型`, `方法`, `激活函数`).
@@ -951,7 +961,10 @@ fn enum_cue_re() -> &'static Regex {
 fn argument_phrase(s: &str) -> Option<String> {
     let s = s.rsplit('的').next().unwrap_or(s);
     let mut t = s;
-    for q in ["多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统", "原有", "原始", "标准"] {
+    for q in [
+        "多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统",
+        "原有", "原始", "标准",
+    ] {
         t = t.strip_prefix(q).unwrap_or(t);
     }
     let n = t.chars().count();
@@ -1177,7 +1190,7 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
 /// `multi head 多头` → ("multi head", "多头"): one Latin part and one Chinese part.
 fn split_scripts(t: &str) -> Option<(&str, &str)> {
     let first_cjk = t.find(|c: char| is_cjk(c))?;
-    let last_cjk = t.char_indices().filter(|(_, c)| is_cjk(*c)).last()?.0;
+    let last_cjk = t.char_indices().rfind(|(_, c)| is_cjk(*c))?.0;
     let last_end = last_cjk + t[last_cjk..].chars().next()?.len_utf8();
     if first_cjk > 0 && t[last_end..].trim().is_empty() {
         Some((t[..first_cjk].trim(), t[first_cjk..].trim()))

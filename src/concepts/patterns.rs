@@ -148,7 +148,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 concat!(
                     r"(?:与|和|跟|同)(?P<y>",
                     c!(),
-                    r"{1,25}?)(?:相比|相较|对比|比较|的区别|的不同|不同|的差异|有所不同|的差别)"
+                    r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的区别|的不同|不同|的差异|有所不同|的差别)"
                 ),
                 BeforeOrNext,
                 Group("y"),
@@ -465,34 +465,53 @@ impl<'a> Sentence<'a> {
         out
     }
 
-    /// Follows `X 的 Y` to its head Y (`带有 SwiGLU 激活函数的 FFN` → FFN).
-    fn head_of(&self, mut i: usize, hi: usize) -> usize {
-        while let Some(n) = self.mentions.get(i + 1) {
-            if n.end > hi {
+    /// Follows `X 的 Y` to its head Y (`带有 SwiGLU 激活函数的 FFN` → FFN), through adjacent
+    /// modifiers (`多头注意力并行放置的 Adapter` → Adapter).
+    fn head_of(&self, i: usize, hi: usize) -> usize {
+        let mut head = i;
+        loop {
+            let from = self.mentions[head].end;
+            let rest = &self.s[from..hi.max(from)];
+            // The first `的` within a short modifier stretch, then a mention right after it.
+            let Some(de) = rest.char_indices().take(8).find(|&(_, c)| c == '的').map(|(k, _)| k) else { break };
+            let stretch = &rest[..de];
+            if stretch.contains(['、', ',', ';'])
+                || ["是", "使用", "采用", "用于", "优于", "而"].iter().any(|v| stretch.contains(v))
+            {
                 break;
             }
-            let gap = self.s[self.mentions[i].end..n.start].trim();
-            let modifier = gap.ends_with('的')
-                && gap.chars().count() <= 6
-                && !gap.contains(['、', ','])
-                && !["是", "使用", "采用", "用于"].iter().any(|v| gap.contains(v));
-            if matches!(gap, "的" | "中的" | "里的" | "内的" | "之") || modifier {
-                i += 1;
-            } else {
-                break;
+            let after = from + de + '的'.len_utf8();
+            let after = after + (self.s[after..].len() - self.s[after..].trim_start().len());
+            match self.mentions.iter().position(|m| m.start == after && m.end <= hi) {
+                Some(n) if n > head => head = n,
+                _ => break,
             }
         }
-        i
+        head
     }
 
     fn before(&self, pos: usize, lo: usize, max_gap: usize) -> Option<usize> {
-        let mut i = (0..self.mentions.len())
-            .rev()
-            .find(|&i| self.mentions[i].end <= pos && self.mentions[i].start >= lo && !self.oblique[i])?;
+        let mut limit = pos;
+        let mut i = loop {
+            let i = (0..self.mentions.len())
+                .rev()
+                .find(|&i| self.mentions[i].end <= limit && self.mentions[i].start >= lo && !self.oblique[i])?;
+            // `在 Xsum 和 MT 这两个任务上`: a place, not the subject; look further left.
+            let group = self.coordinated(i, false, lo, pos);
+            let first = *group.last().unwrap_or(&i);
+            if self.is_locative(first, i) {
+                limit = self.mentions[first].start;
+                continue;
+            }
+            break i;
+        };
         // `A 相较于 B 引入了 C`: B is the thing compared with, A the subject.
         if i > 0 && self.mentions[i - 1].start >= lo {
             let g = self.s[self.mentions[i - 1].end..self.mentions[i].start].trim();
-            if matches!(g, "相较于" | "相比于" | "相比" | "相对于" | "比" | "对比" | "较" | "compared to" | "compared with") {
+            if matches!(
+                g,
+                "相较于" | "相比于" | "相比" | "相对于" | "比" | "对比" | "较" | "compared to" | "compared with"
+            ) {
                 i -= 1;
             }
         }
@@ -502,6 +521,14 @@ impl<'a> Sentence<'a> {
             (1..b.len()).any(|k| b[k] == b'.' && b[k - 1].is_ascii_digit())
         };
         (gap.chars().count() <= max_gap && !gap.contains(['(', '[']) && !enumerated).then_some(i)
+    }
+
+    /// True when mention `first` (through `last`, coordinated) is a place: `在 X 上`, `对 X`, `从 X`.
+    fn is_locative(&self, first: usize, last: usize) -> bool {
+        let prefix = self.s[..self.mentions[first].start].trim_end();
+        let suffix = self.s[self.mentions[last].end..].trim_start();
+        ["在", "对", "对于", "从", "当", "于"].iter().any(|p| prefix.ends_with(p))
+            || ["上", "中", "里", "内", "时"].iter().any(|p| suffix.starts_with(p))
     }
 
     /// `A 采用了 B 并使用 C`: when the mention before the cue was the object of an earlier verb and
@@ -573,6 +600,10 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
                 continue;
             }
             let group = |name: &str| caps.name(name).map(|g| (g.start(), g.end()));
+            // `X 的具体结构就是一个 Y`: a statement about an attribute of X, not that X is a Y.
+            if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
+                continue;
+            }
             let Some((froms, fconf)) = resolve(&sent, pat.from, ms, me, &group, ctx) else { continue };
             let Some((tos, tconf)) = resolve(&sent, pat.to, ms, me, &group, ctx) else { continue };
             let conf = pat.confidence * fconf * tconf;
@@ -589,7 +620,10 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
                 consumed.push((ms, me));
                 pos = me;
                 // Mentions inside a comparison / base group are obliques; objects remember subjects.
-                let oblique_group = matches!(pat.rel, Rel::ContrastedWith | Rel::SimilarTo | Rel::BasedOn | Rel::Outperforms | Rel::ImprovesOn);
+                let oblique_group = matches!(
+                    pat.rel,
+                    Rel::ContrastedWith | Rel::SimilarTo | Rel::BasedOn | Rel::Outperforms | Rel::ImprovesOn
+                );
                 for (k, m) in mentions.iter().enumerate() {
                     if m.start >= ms && m.end <= me && tos.contains(&m.term) {
                         if oblique_group {
@@ -628,6 +662,18 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
         }
     }
     out
+}
+
+/// An attribute noun between the nearest mention and the cue (`X具体结构就是`, `X的作用是`).
+fn attribute_before(s: &str, mentions: &[Span], pos: usize) -> bool {
+    let from = mentions.iter().rev().find(|m| m.end <= pos).map_or(0, |m| m.end);
+    let gap = &s[from..pos];
+    [
+        "结构", "作用", "目的", "思想", "原理", "核心", "本质", "优势", "问题", "缺点", "优点", "区别", "特点", "效果",
+        "参数", "输出", "输入",
+    ]
+    .iter()
+    .any(|w| gap.contains(w))
 }
 
 fn negated(s: &str, pos: usize) -> bool {
@@ -723,7 +769,7 @@ fn resolve(
                 // Little text around the mentions: the group is a noun phrase, not a clause.
                 let lead = sent.s[a..sent.mentions[chosen[0]].start].trim().chars().count();
                 let trail = sent.s[sent.mentions[last].end..b].trim().chars().count();
-                if lead > 8 || trail > 6 {
+                if lead > 8 || trail > 4 {
                     return None;
                 }
                 Some(chosen)
