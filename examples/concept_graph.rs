@@ -43,6 +43,18 @@ fn main() -> anyhow::Result<()> {
     let facts: Vec<NoteFacts> = prepared.iter().map(|(path, p, c)| extract_note(path, p, c)).collect();
     let extract_time = t.elapsed();
 
+    // NOTEGRAPH_DEBUG_ALIASES=key1,key2 prints the alias pairs touching those concept keys.
+    if let Ok(keys) = std::env::var("NOTEGRAPH_DEBUG_ALIASES") {
+        let keys: Vec<String> = keys.split(',').map(notegraph::concepts::text::concept_key).collect();
+        for f in &facts {
+            for p in &f.alias_pairs {
+                let (a, b) = (&f.terms[p.a as usize].key, &f.terms[p.b as usize].key);
+                if keys.contains(a) || keys.contains(b) {
+                    println!("alias {a} ~ {b}  {}:{}", f.path, p.line);
+                }
+            }
+        }
+    }
     let refs: Vec<&NoteFacts> = facts.iter().collect();
     let t = Instant::now();
     let graph = build_graph(&refs);
@@ -62,6 +74,10 @@ fn main() -> anyhow::Result<()> {
         build_time.as_secs_f64() * 1e3,
         rebuild_time.as_secs_f64() * 1e3,
     );
+    let n_cooc: usize = facts.iter().map(|f| f.cooccurrence.len()).sum();
+    let n_terms: usize = facts.iter().map(|f| f.terms.len()).sum();
+    let n_mentions: usize = facts.iter().flat_map(|f| &f.terms).map(|t| t.mentions.len()).sum();
+    println!("facts: {n_terms} note terms, {n_mentions} mentions, {n_cooc} co-occurrence pairs");
     let typed = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
     println!(
         "{} concepts, {} typed edges, {} related_to edges; facts {:.0} KiB as JSON",

@@ -8,6 +8,7 @@
 //! parses no text: only facts.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::extract::{COMMON_WORD_FREQ, NoteFacts, signal};
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
@@ -15,8 +16,13 @@ use super::text::{LatinShape, concept_key, has_cjk};
 
 /// Below this many notes, document frequency says nothing and is not used to filter.
 const MIN_NOTES_FOR_DF: usize = 10;
-/// A candidate in more than this share of notes, without a strong signal, is a generic word.
+/// A Chinese candidate in more than this share of notes, without a strong signal, is a generic word.
 const GENERIC_DF: f64 = 0.30;
+/// The same for Latin words: a name written in Latin inside Chinese notes (`Transformer`) is
+/// rarely generic, so only near-ubiquity counts.
+const GENERIC_DF_LATIN: f64 = 0.60;
+/// Two concepts each mentioned this often are not merged on the word of a single note.
+const ESTABLISHED_MENTIONS: u64 = 15;
 /// `related_to` edges kept per concept.
 const RELATED_PER_NODE: usize = 5;
 
@@ -29,11 +35,55 @@ const STRONG: u16 = signal::HEADING
     | signal::HEADING_PART
     | signal::LIST_ITEM;
 
+/// A small fast hasher for the merge's maps (keys are short strings and indices; no untrusted input
+/// to defend against).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+type FxSet<K> = HashSet<K, BuildHasherDefault<Fx>>;
+
 #[derive(Default)]
 struct Global {
     key: String,
-    forms: HashMap<String, u32>,
-    heading_forms: HashMap<String, u32>,
+    forms: FxMap<String, u32>,
+    heading_forms: FxMap<String, u32>,
     signals: u16,
     /// Notes in which a strong signal marks it.
     strong_notes: u32,
@@ -41,7 +91,7 @@ struct Global {
     count: u32,
     df: u32,
     general_freq: u32,
-    kind_votes: HashMap<Kind, u32>,
+    kind_votes: FxMap<Kind, u32>,
     /// (note index, local term id)
     locals: Vec<(usize, u32)>,
 }
@@ -49,11 +99,14 @@ struct Global {
 struct UnionFind {
     parent: Vec<usize>,
     size: Vec<usize>,
+    /// Mentions of the group (sum of its keys' counts).
+    weight: Vec<u64>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
-        UnionFind { parent: (0..n).collect(), size: vec![1; n] }
+    fn new(weights: Vec<u64>) -> Self {
+        let n = weights.len();
+        UnionFind { parent: (0..n).collect(), size: vec![1; n], weight: weights }
     }
     fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
@@ -62,15 +115,20 @@ impl UnionFind {
         }
         x
     }
-    /// Joins two groups unless the result would exceed `max` keys (a chain of loose pairs).
-    fn union(&mut self, a: usize, b: usize, max: usize) {
+    /// Joins two groups unless the result would exceed `max` keys (a chain of loose pairs), or
+    /// both are established concepts (`min_weight` mentions each) and only one note pairs them.
+    fn union(&mut self, a: usize, b: usize, max: usize, support: usize, min_weight: u64) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb || self.size[ra] + self.size[rb] > max {
+            return;
+        }
+        if support < 2 && self.weight[ra].min(self.weight[rb]) >= min_weight {
             return;
         }
         let (big, small) = if self.size[ra] >= self.size[rb] { (ra, rb) } else { (rb, ra) };
         self.parent[small] = big;
         self.size[big] += self.size[small];
+        self.weight[big] += self.weight[small];
     }
 }
 
@@ -82,7 +140,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
 
     // 1. Candidates by key, with corpus statistics.
     let mut globals: Vec<Global> = Vec::new();
-    let mut by_key: HashMap<&str, usize> = HashMap::new();
+    let mut by_key: FxMap<&str, usize> = FxMap::default();
     let mut local_to_global: Vec<Vec<usize>> = Vec::with_capacity(n_notes);
     for (ni, f) in facts.iter().enumerate() {
         let mut map = Vec::with_capacity(f.terms.len());
@@ -123,14 +181,23 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let accepted: Vec<bool> = globals.iter().map(|g| is_concept(g, n_notes)).collect();
 
     // 3. Alias merging.
-    let mut uf = UnionFind::new(globals.len());
+    let mut uf = UnionFind::new(globals.iter().map(|g| g.count as u64).collect());
+    // Pairs by the number of notes that state them, best supported first.
+    let mut support: FxMap<(usize, usize), usize> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
+        let mut seen: FxSet<(usize, usize)> = FxSet::default();
         for p in &f.alias_pairs {
             let (a, b) = (local_to_global[ni][p.a as usize], local_to_global[ni][p.b as usize]);
-            if accepted[a] && accepted[b] {
-                uf.union(a, b, 8);
+            let k = if a < b { (a, b) } else { (b, a) };
+            if accepted[a] && accepted[b] && a != b && seen.insert(k) {
+                *support.entry(k).or_insert(0) += 1;
             }
         }
+    }
+    let mut pairs: Vec<((usize, usize), usize)> = support.into_iter().collect();
+    pairs.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    for ((a, b), n) in pairs {
+        uf.union(a, b, 8, n, ESTABLISHED_MENTIONS);
     }
     // Plurals of Latin names: `Adapters` → `Adapter`, `LLMs` → `LLM`.
     for (gi, g) in globals.iter().enumerate() {
@@ -142,7 +209,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             && accepted[other]
             && plain_s
         {
-            uf.union(gi, other, 8);
+            uf.union(gi, other, 8, 2, ESTABLISHED_MENTIONS);
         }
     }
 
@@ -155,7 +222,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     }
     let mut node_of: Vec<Option<usize>> = vec![None; globals.len()];
     let mut nodes: Vec<Concept> = Vec::with_capacity(groups.len());
-    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut used_ids: FxSet<String> = FxSet::default();
     for members in groups.values() {
         let ni = nodes.len();
         for &m in members {
@@ -165,7 +232,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     }
 
     // 5. Typed edges.
-    let mut edges: HashMap<(usize, usize, Rel), EdgeAcc> = HashMap::new();
+    let mut edges: FxMap<(usize, usize, Rel), EdgeAcc> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for r in &f.relations {
             let (Some(a), Some(b)) =
@@ -202,7 +269,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     edges.retain(|&(_, b, rel), _| {
         rel != Rel::ProposedBy || matches!(nodes[b].kind, Kind::Organization | Kind::Unknown)
     });
-    let typed_pairs: HashSet<(usize, usize)> = edges.keys().flat_map(|&(a, b, _)| [(a, b), (b, a)]).collect();
+    let typed_pairs: FxSet<(usize, usize)> = edges.keys().flat_map(|&(a, b, _)| [(a, b), (b, a)]).collect();
     for &(_, b, rel) in edges.keys() {
         if rel == Rel::ProposedBy {
             nodes[b].kind = Kind::Organization;
@@ -265,11 +332,11 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
         // Short technical tokens (`T5`, `W1`) need a second sighting or a mark.
         Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2,
         Some(LatinShape::Capitalised) => {
-            let generic = use_df && df_frac > GENERIC_DF && g.strong_notes * 4 < g.df;
+            let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;
             (strong || g.count >= 2 || multiword) && !generic
         }
         Some(LatinShape::Plain) => {
-            let generic = use_df && df_frac > GENERIC_DF && g.strong_notes * 4 < g.df;
+            let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;
             (strong || multiword && (g.count >= 2 || rel_arg)) && !generic
         }
         None => {
@@ -288,9 +355,9 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     }
 }
 
-fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], used: &mut HashSet<String>) -> Concept {
+fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], used: &mut FxSet<String>) -> Concept {
     // Forms with counts, heading forms first for the label.
-    let mut forms: HashMap<&str, (u32, u32)> = HashMap::new();
+    let mut forms: FxMap<&str, (u32, u32)> = FxMap::default();
     for &m in members {
         for (f, c) in &globals[m].forms {
             forms.entry(f.as_str()).or_insert((0, 0)).0 += c;
@@ -312,9 +379,9 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
     let label = ranked.first().map(|r| r.0.to_string()).unwrap_or_default();
     let aliases: Vec<String> = ranked.iter().map(|r| r.0.to_string()).collect();
 
-    let mut kinds: HashMap<Kind, u32> = HashMap::new();
+    let mut kinds: FxMap<Kind, u32> = FxMap::default();
     let mut mentions: Vec<Mention> = Vec::new();
-    let mut notes: HashSet<usize> = HashSet::new();
+    let mut notes: FxSet<usize> = FxSet::default();
     let mut best_def: Option<(u8, bool, Definition)> = None;
     let mut home: Option<Mention> = None;
     for &m in members {
@@ -328,12 +395,14 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
                 notes.insert(ni);
             }
             for x in &t.mentions {
-                mentions.push(Mention { chunk_id: x.chunk_id.clone(), path: f.path.clone(), line: x.line });
+                let chunk_id = f.chunk_ids.get(x.chunk as usize).cloned().unwrap_or_default();
+                mentions.push(Mention { chunk_id, path: f.path.clone(), line: x.line });
             }
             if let Some(h) = &t.home
                 && home.is_none()
             {
-                home = Some(Mention { chunk_id: h.chunk_id.clone(), path: f.path.clone(), line: h.line });
+                let chunk_id = f.chunk_ids.get(h.chunk as usize).cloned().unwrap_or_default();
+                home = Some(Mention { chunk_id, path: f.path.clone(), line: h.line });
             }
             for d in f.definitions.iter().filter(|d| d.term == li) {
                 let in_home = t.home.is_some();
@@ -377,11 +446,12 @@ fn related_edges(
     local_to_global: &[Vec<usize>],
     node_of: &[Option<usize>],
     nodes: &[Concept],
-    typed_pairs: &HashSet<(usize, usize)>,
+    typed_pairs: &FxSet<(usize, usize)>,
 ) -> Vec<Relation> {
     let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
-    let mut occ: HashMap<usize, f64> = HashMap::new();
-    let mut pair: HashMap<(usize, usize), (u32, Vec<Evidence>)> = HashMap::new();
+    let mut occ: FxMap<usize, f64> = FxMap::default();
+    // Pair → (sentences together, up to three (note, sentence) references for evidence).
+    let mut pair: FxMap<(usize, usize), (u32, Vec<(usize, u32)>)> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for (li, t) in f.terms.iter().enumerate() {
             if let Some(n) = node_of[local_to_global[ni][li]] {
@@ -400,10 +470,8 @@ fn related_edges(
             let k = if a < b { (a, b) } else { (b, a) };
             let e = pair.entry(k).or_insert((0, Vec::new()));
             e.0 += c.count;
-            if e.1.len() < 3
-                && let Some((line, s)) = f.sentences.get(c.sentence as usize)
-            {
-                e.1.push(Evidence { path: f.path.clone(), line: *line, sentence: s.clone() });
+            if e.1.len() < 3 {
+                e.1.push((ni, c.sentence));
             }
         }
     }
@@ -420,7 +488,7 @@ fn related_edges(
         scored.push((pmi * (1.0 + *c as f64).ln(), a, b, *c));
     }
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
-    let mut per_node: HashMap<usize, usize> = HashMap::new();
+    let mut per_node: FxMap<usize, usize> = FxMap::default();
     let mut out = Vec::new();
     for (score, a, b, _) in scored {
         let (na, nb) = (per_node.get(&a).copied().unwrap_or(0), per_node.get(&b).copied().unwrap_or(0));
@@ -429,7 +497,21 @@ fn related_edges(
         }
         *per_node.entry(a).or_insert(0) += 1;
         *per_node.entry(b).or_insert(0) += 1;
-        let evidence = pair.get(&(a, b)).map(|p| p.1.clone()).unwrap_or_default();
+        let evidence: Vec<Evidence> = pair
+            .get(&(a, b))
+            .map(|p| {
+                p.1.iter()
+                    .filter_map(|&(ni, si)| {
+                        let f = facts[ni];
+                        f.sentences.get(si as usize).map(|(line, s)| Evidence {
+                            path: f.path.clone(),
+                            line: *line,
+                            sentence: s.clone(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         out.push(Relation {
             from: nodes[a].id.clone(),
             to: nodes[b].id.clone(),

@@ -70,6 +70,8 @@ pub struct NoteFacts {
     pub cooccurrence: Vec<Cooc>,
     /// Sentences referred to by `cooccurrence` (line, text).
     pub sentences: Vec<(usize, String)>,
+    /// Ids of the chunks mentions point into.
+    pub chunk_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -96,7 +98,8 @@ pub struct TermFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteMention {
-    pub chunk_id: String,
+    /// Index into [`NoteFacts::chunk_ids`].
+    pub chunk: u32,
     pub line: usize,
 }
 
@@ -226,7 +229,17 @@ impl<'a> Extractor<'a> {
         }
     }
 
-    fn chunk_at(&self, line: usize, section: Option<usize>) -> String {
+    /// Index (into `facts.chunk_ids`) of the chunk holding `line`.
+    fn chunk_at(&mut self, line: usize, section: Option<usize>) -> u32 {
+        let id = self.chunk_id_at(line, section);
+        if let Some(i) = self.facts.chunk_ids.iter().rposition(|c| *c == id) {
+            return i as u32;
+        }
+        self.facts.chunk_ids.push(id);
+        (self.facts.chunk_ids.len() - 1) as u32
+    }
+
+    fn chunk_id_at(&self, line: usize, section: Option<usize>) -> String {
         let i = self.chunks.partition_point(|c| c.line_start <= line);
         let by_line = if i > 0 { Some(self.chunks[i - 1]) } else { self.chunks.first().copied() };
         let c = match by_line {
@@ -329,7 +342,7 @@ impl<'a> Extractor<'a> {
                 for &id in &ids {
                     let t = &mut self.facts.terms[id as usize];
                     if t.home.is_none() {
-                        t.home = Some(NoteMention { chunk_id: chunk_id.clone(), line: s.line });
+                        t.home = Some(NoteMention { chunk: chunk_id, line: s.line });
                     }
                 }
             }
@@ -420,18 +433,20 @@ impl<'a> Extractor<'a> {
     /// those not always inside a longer repeated one.
     fn ngram_candidates(&mut self) {
         let jb = jieba();
-        let mut counts: HashMap<String, (u32, u8)> = HashMap::new();
+        // n-gram → (count, word count, byte lengths of its words)
+        let mut counts: HashMap<String, (u32, u8, [u8; 3])> = HashMap::new();
         for u in &self.units {
-            for run in cjk_runs(&u.norm) {
-                if run.chars().count() < 2 {
-                    continue;
-                }
-                let words = jb.cut(run, true);
+            // One jieba call per sentence; n-grams never cross a non-Chinese word.
+            let all = jb.cut(&u.norm, true);
+            for run in all.split(|w| !w.chars().all(is_cjk)) {
+                let words = run;
                 for i in 0..words.len() {
                     let mut s = String::new();
+                    let mut lens = [0u8; 3];
                     for n in 1..=3usize {
                         let Some(w) = words.get(i + n - 1) else { break };
                         s.push_str(w);
+                        lens[n - 1] = w.len().min(255) as u8;
                         let chars = s.chars().count();
                         if chars > 8 {
                             break;
@@ -439,39 +454,47 @@ impl<'a> Extractor<'a> {
                         if chars < 2 || !ngram_edges_ok(words[i], w) {
                             continue;
                         }
-                        let e = counts.entry(s.clone()).or_insert((0, n as u8));
+                        let e = counts.entry(s.clone()).or_insert((0, n as u8, lens));
                         e.0 += 1;
                     }
                 }
             }
         }
         // Maximality: drop an n-gram that occurs only inside a longer repeated one.
-        let kept: Vec<(&String, u32)> =
-            counts.iter().filter(|(_, (c, _))| *c >= 2).map(|(s, (c, _))| (s, *c)).collect();
         let mut container: HashMap<&str, u32> = HashMap::new();
-        for (s, c) in &kept {
-            let words = jb.cut(s, true);
-            for i in 0..words.len() {
-                let mut sub = String::new();
-                for w in &words[i..] {
-                    sub.push_str(w);
-                    if sub.len() < s.len()
-                        && let Some((k, _)) = counts.get_key_value(sub.as_str())
+        for (s, &(c, n, lens)) in &counts {
+            if c < 2 || n < 2 {
+                continue;
+            }
+            let bounds: Vec<usize> = std::iter::once(0)
+                .chain(lens[..n as usize].iter().scan(0usize, |acc, &l| {
+                    *acc += l as usize;
+                    Some(*acc)
+                }))
+                .collect();
+            for a in 0..bounds.len() {
+                for b in a + 1..bounds.len() {
+                    if b - a == n as usize {
+                        continue;
+                    }
+                    if let Some(sub) = s.get(bounds[a]..bounds[b])
+                        && let Some((k, _)) = counts.get_key_value(sub)
                     {
                         let e = container.entry(k.as_str()).or_insert(0);
-                        *e = (*e).max(*c);
+                        *e = (*e).max(c);
                     }
                 }
             }
         }
-        let mut chosen: Vec<String> = kept
+        let mut chosen: Vec<&String> = counts
             .iter()
-            .filter(|(s, c)| container.get(s.as_str()).is_none_or(|m| m < c))
-            .map(|(s, _)| (*s).clone())
+            .filter(|(s, (c, _, _))| *c >= 2 && container.get(s.as_str()).is_none_or(|m| m < c))
+            .map(|(s, _)| s)
             .collect();
         chosen.sort();
-        for s in chosen {
-            let one_word = counts.get(&s).is_some_and(|(_, n)| *n == 1);
+        let chosen: Vec<(String, bool)> =
+            chosen.into_iter().map(|s| (s.clone(), counts.get(s).is_some_and(|x| x.1 == 1))).collect();
+        for (s, one_word) in chosen {
             // A single very common dictionary word (问题, 模型, 训练) is general language, not a term.
             if one_word && general_freq(&s) > COMMON_WORD_FREQ as usize {
                 continue;
@@ -491,11 +514,25 @@ impl<'a> Extractor<'a> {
                     continue;
                 }
                 let all_latin = parts.iter().all(|p| !has_cjk(p));
+                // `（GShard，Switch-Transformer，GLaM）` lists examples; only an expansion and its
+                // acronym (`Rotary Positional Embeddings，RoPE`) are several names of one thing.
+                let parts: Vec<String> = if parts.len() > 1 {
+                    let acr: Vec<&String> = parts.iter().filter(|p| is_acronym(p)).collect();
+                    let consistent =
+                        parts.iter().all(|p| is_acronym(p) || acr.iter().any(|a| acronym_matches(a, p, false)));
+                    if consistent && !acr.is_empty() { parts } else { continue }
+                } else {
+                    parts
+                };
                 let left_term = if all_latin {
                     left_name_for_latin(left, &parts, &self.ids)
                 } else {
                     trailing_latin_run(left).filter(|r| latin_name(r, 6).is_some())
                 };
+                // A general word (网络, 设备, 输入) takes no alias from a bracket.
+                let left_term = left_term.filter(|l| {
+                    !is_bare_category(l) && !(is_all_cjk(l) && general_freq(l) > COMMON_WORD_FREQ as usize)
+                });
                 let Some(left_term) = left_term else { continue };
                 let Some(a) = self.term(&left_term, signal::GLOSS) else { continue };
                 for p in parts {
@@ -553,6 +590,7 @@ impl<'a> Extractor<'a> {
             None
         } else {
             AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .match_kind(MatchKind::LeftmostLongest)
                 .ascii_case_insensitive(true)
                 .build(forms.iter().map(|f| f.0.as_str()))
@@ -614,7 +652,7 @@ impl<'a> Extractor<'a> {
                     t.forms.push((surface.to_string(), 1));
                 }
                 if t.mentions.last().is_none_or(|m| m.line != line) {
-                    t.mentions.push(NoteMention { chunk_id: chunk_id.clone(), line });
+                    t.mentions.push(NoteMention { chunk: chunk_id, line });
                 }
                 if let Some(k) = following_category(&norm[sp.end..]) {
                     match t.kind_votes.iter_mut().find(|(kk, _)| *kk == k) {
@@ -935,8 +973,8 @@ fn list_intro(s: &str, spans: &[Span]) -> Option<(u32, Rel)> {
 /// A mention that is only a category or generic word (`模型`, `方法`, `激活函数`).
 fn is_bare_category(s: &str) -> bool {
     category_kind(s).is_some()
-        || super::lexicon::ZH_HEADING_META.contains(&s)
-        || super::lexicon::ZH_HEADING_GENERIC.contains(&s)
+        || super::lexicon::is_heading_meta(s)
+        || super::lexicon::is_heading_generic_word(s)
         || is_zh_stop_word(s)
 }
 
@@ -998,10 +1036,6 @@ fn general_freq(word: &str) -> usize {
     if jb.has_word(word) { jb.suggest_freq(word) } else { 0 }
 }
 
-fn cjk_runs(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| !is_cjk(c)).filter(|r| !r.is_empty())
-}
-
 fn ngram_edges_ok(first: &str, last: &str) -> bool {
     let fc = first.chars().next().unwrap_or(' ');
     let lc = last.chars().next_back().unwrap_or(' ');
@@ -1010,7 +1044,7 @@ fn ngram_edges_ok(first: &str, last: &str) -> bool {
         && !ZH_END_CHARS.contains(&lc)
         && !is_zh_stop_word(first)
         && !is_zh_stop_word(last)
-        && !super::lexicon::ZH_HEADING_META.contains(&last)
+        && !super::lexicon::is_heading_meta(last)
         && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
 }
 
@@ -1139,7 +1173,7 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
         }
         let tail = tail.trim();
         let name = latin_name(latin, 6)?;
-        if category_kind(tail).is_some() || super::lexicon::ZH_HEADING_META.contains(&tail) {
+        if category_kind(tail).is_some() || super::lexicon::is_heading_meta(tail) {
             return Some(name);
         }
         let n = tail.chars().count();
@@ -1162,27 +1196,37 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
             return (Named::Coord(names), vec![]);
         }
     }
-    // `scaled dot-product attention 缩放点积注意力`, `分词 tokenize`.
-    if let Some(split) = t.find(' ') {
-        let (a, b) = (t[..split].trim(), t[split..].trim());
-        let (latin, zh) = if has_cjk(b) && !has_cjk(a) {
-            (a, b)
-        } else if has_cjk(a) && !has_cjk(b) {
-            (b, a)
-        } else {
-            ("", "")
-        };
-        // Split at the script change instead when the Latin part has several words.
-        let (latin, zh) = if latin.is_empty() { split_scripts(&t).unwrap_or(("", "")) } else { (latin, zh) };
-        if let (Some(l), true) = (latin_name(latin, 6), term_like_cjk(zh)) {
-            return (Named::Pair(l, zh.to_string()), asides);
+    // `scaled dot-product attention 缩放点积注意力`, `分词 tokenize`: two names of one thing. A name
+    // followed by a descriptor (`Top-k 采样`, `Encoder-Decoder 注意力`) is not a pair.
+    let pair = |latin: &str, zh: &str| -> Option<Named> {
+        let l = latin_name(latin, 6)?;
+        if !term_like_cjk(zh) || is_bare_category(zh) {
+            return None;
         }
-    }
-    if let Some((latin, zh)) = split_scripts(&t)
-        && let (Some(l), true) = (latin_name(latin, 6), term_like_cjk(zh))
-        && t.contains(' ')
-    {
-        return (Named::Pair(l, zh.to_string()), asides);
+        let words: Vec<&str> = l.split(' ').collect();
+        let plain = phrase_shape(&words) == LatinShape::Plain;
+        (plain || words.len() >= 2 && zh.chars().count() >= 3).then(|| Named::Pair(l, zh.to_string()))
+    };
+    if t.contains(' ') {
+        let (a, b) = t.split_at(t.find(' ').unwrap_or(0));
+        let (a, b) = (a.trim(), b.trim());
+        let halves = if has_cjk(b) && !has_cjk(a) {
+            Some((a, b))
+        } else if has_cjk(a) && !has_cjk(b) {
+            Some((b, a))
+        } else {
+            split_scripts(&t)
+        };
+        if let Some((latin, zh)) = halves
+            && let Some(p) = pair(latin, zh)
+        {
+            return (p, asides);
+        }
+        if let Some((latin, zh)) = split_scripts(&t)
+            && let Some(p) = pair(latin, zh)
+        {
+            return (p, asides);
+        }
     }
     (Named::None, vec![])
 }
@@ -1335,15 +1379,21 @@ fn trailing_cjk_term(run: &str, known: &HashMap<String, u32>) -> Option<String> 
         let s: String = chars[chars.len() - k..].iter().collect();
         (known.contains_key(&concept_key(&s)) && term_like_cjk(&s)).then_some(s)
     });
-    let words = jieba().cut(run, true);
+    if known_tail.is_some() {
+        return known_tail;
+    }
+    // Last words up to a function word or a verb before the head (`高度关注智能体` → `智能体`).
+    let tags = jieba().tag(run, true);
     let mut acc: Vec<&str> = Vec::new();
     let mut n = 0;
-    for w in words.iter().rev() {
+    for t in tags.iter().rev() {
+        let w = t.word;
         let wc = w.chars().count();
         let stop = is_zh_stop_word(w)
-            || ["优于", "用于", "而非", "取代", "代替", "替换", "推出", "属于", "引入", "类似", "相比", "作为", "叫做"]
-                .contains(w)
-            || (wc == 1 && ZH_FUNCTION_CHARS.contains(&w.chars().next().unwrap_or(' ')));
+            || (wc == 1 && ZH_FUNCTION_CHARS.contains(&w.chars().next().unwrap_or(' ')))
+            || !acc.is_empty()
+                && (["d", "p", "c", "u", "r", "m", "ad"].contains(&t.tag)
+                    || t.tag.starts_with('v') && general_freq(w) > COMMON_WORD_FREQ as usize);
         if stop || n + wc > 8 {
             break;
         }
@@ -1352,11 +1402,7 @@ fn trailing_cjk_term(run: &str, known: &HashMap<String, u32>) -> Option<String> 
     }
     acc.reverse();
     let s = acc.concat();
-    let cut_tail = term_like_cjk(&s).then_some(s);
-    match (known_tail, cut_tail) {
-        (Some(k), Some(c)) => Some(if c.chars().count() > k.chars().count() { c } else { k }),
-        (k, c) => k.or(c),
-    }
+    term_like_cjk(&s).then_some(s)
 }
 
 #[cfg(test)]
@@ -1426,7 +1472,7 @@ mod tests {
     #[test]
     fn alias_pairs_from_brackets_and_restatements() {
         let f = facts(
-            "# A\n\n采用了前置归一化（Pre-Norm），并使用旋转位置嵌入（Rotary Positional Embeddings，RoPE）代替原有的绝对位置编码。\n\n\
+            "# A\n\n采用了前置归一化（Pre-Norm），并使用**旋转位置嵌入**（Rotary Positional Embeddings，RoPE）代替原有的绝对位置编码。\n\n\
              Internal Covariate Shift (ICS) 问题很难。FFN（Position-wise Feed-Forward Network）很常见。\n\n\
              Meta（原Facebook）推出了LLaMA。\n\n采用前置归一化。\n",
         );

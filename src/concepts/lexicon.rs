@@ -5,7 +5,40 @@
 //! concept or a relation of a particular corpus (no model names, no method names). Relation cue
 //! words live with the patterns that use them (`patterns`).
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
 use super::model::Kind;
+
+fn set(words: &'static [&'static str]) -> HashSet<&'static str> {
+    words.iter().copied().collect()
+}
+
+/// Set lookups for the lists below (they are consulted for every candidate).
+struct Sets {
+    en_stop: HashSet<&'static str>,
+    zh_stop: HashSet<&'static str>,
+    meta: HashSet<&'static str>,
+    generic: HashSet<&'static str>,
+}
+
+fn sets() -> &'static Sets {
+    static S: OnceLock<Sets> = OnceLock::new();
+    S.get_or_init(|| Sets {
+        en_stop: set(EN_STOP),
+        zh_stop: set(ZH_STOP_WORDS),
+        meta: set(ZH_HEADING_META),
+        generic: set(ZH_HEADING_GENERIC),
+    })
+}
+
+pub fn is_heading_meta(w: &str) -> bool {
+    sets().meta.contains(w)
+}
+
+pub fn is_heading_generic_word(w: &str) -> bool {
+    sets().generic.contains(w)
+}
 
 /// English function words and very common verbs: never a concept on their own, trimmed from the
 /// edges of a Latin phrase.
@@ -35,8 +68,11 @@ pub fn is_en_stop(w: &str) -> bool {
     if w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase()) {
         return false;
     }
-    let l = w.to_ascii_lowercase();
-    EN_STOP.contains(&l.as_str())
+    if w.bytes().any(|b| b.is_ascii_uppercase()) {
+        sets().en_stop.contains(w.to_ascii_lowercase().as_str())
+    } else {
+        sets().en_stop.contains(w)
+    }
 }
 
 /// Chinese function characters that never start or end a term.
@@ -211,7 +247,7 @@ pub fn trim_generic_suffix(s: &str) -> &str {
 }
 
 pub fn is_zh_stop_word(w: &str) -> bool {
-    ZH_STOP_WORDS.contains(&w)
+    sets().zh_stop.contains(w)
 }
 
 #[cfg(test)]

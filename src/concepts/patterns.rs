@@ -84,6 +84,54 @@ macro_rules! c {
 
 /// The patterns, most specific first. A cue consumed by an earlier pattern is not read again by a
 /// later one.
+/// A prefilter: the literal prefixes every match of each pattern starts with (`使用`, `而非`, `is a` …),
+/// in one Aho-Corasick automaton, so a sentence runs only the patterns whose cue occurs in it.
+struct Prefilter {
+    ac: aho_corasick::AhoCorasick,
+    /// Literal index → pattern index.
+    owner: Vec<usize>,
+    /// Patterns without a usable literal prefix: always run.
+    always: Vec<usize>,
+}
+
+fn prefilter() -> &'static Prefilter {
+    static P: OnceLock<Prefilter> = OnceLock::new();
+    P.get_or_init(|| {
+        use regex_syntax::hir::literal::Extractor;
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (i, (pat, _)) in patterns().iter().enumerate() {
+            let hir = regex_syntax::parse(pat.re).expect("valid pattern");
+            let seq = Extractor::new().extract(&hir);
+            match seq.literals() {
+                Some(ls) if !ls.is_empty() && ls.iter().all(|l| !l.as_bytes().is_empty()) => {
+                    for l in ls {
+                        lits.push(l.as_bytes().to_vec());
+                        owner.push(i);
+                    }
+                }
+                _ => always.push(i),
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::new(&lits).expect("literals");
+        Prefilter { ac, owner, always }
+    })
+}
+
+/// Which patterns may match `s`.
+fn candidate_patterns(s: &str) -> Vec<bool> {
+    let p = prefilter();
+    let mut v = vec![false; patterns().len()];
+    for &i in &p.always {
+        v[i] = true;
+    }
+    for m in p.ac.find_overlapping_iter(s) {
+        v[p.owner[m.pattern().as_usize()]] = true;
+    }
+    v
+}
+
 fn patterns() -> &'static [(Pattern, Regex)] {
     static P: OnceLock<Vec<(Pattern, Regex)>> = OnceLock::new();
     P.get_or_init(|| {
@@ -122,13 +170,13 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X is replaced by Y",
                 Replaces,
-                r"(?i)\b(?:is|are|was|were|be) replaced (?:by|with)\b",
+                r"(?i)(?-u:\b)(?:is|are|was|were|be) replaced (?:by|with)(?-u:\b)",
                 After,
                 BeforeExplicit,
                 0.85,
             ),
-            p("Y instead of X", Replaces, r"(?i)\binstead of\b", BeforeExplicit, After, 0.75),
-            p("Y replaces X", Replaces, r"(?i)\b(?:replaces|replaced|replacing)\b", BeforeExplicit, After, 0.8),
+            p("Y instead of X", Replaces, r"(?i)(?-u:\b)instead of(?-u:\b)", BeforeExplicit, After, 0.75),
+            p("Y replaces X", Replaces, r"(?i)(?-u:\b)(?:replaces|replaced|replacing)(?-u:\b)", BeforeExplicit, After, 0.8),
             // ---- contrasted_with / similar_to (circumfix forms first)
             p(
                 "X与Y类似",
@@ -158,7 +206,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X compared to Y",
                 ContrastedWith,
-                r"(?i)\b(?:compared (?:to|with)|in contrast to|versus|vs\.?)(?:\s|$)",
+                r"(?i)(?-u:\b)(?:compared (?:to|with)|in contrast to|versus|vs\.?)(?:\s|$)",
                 Before,
                 After,
                 0.7,
@@ -174,7 +222,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X is similar to Y",
                 SimilarTo,
-                r"(?i)\b(?:is|are) (?:similar|equivalent|comparable|analogous) to\b",
+                r"(?i)(?-u:\b)(?:is|are) (?:similar|equivalent|comparable|analogous) to(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.75,
@@ -193,7 +241,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X outperforms Y",
                 Outperforms,
-                r"(?i)\b(?:outperforms?|outperformed|surpass(?:es|ed)?|(?:is|are|performs?) better than)\b",
+                r"(?i)(?-u:\b)(?:outperforms?|outperformed|surpass(?:es|ed)?|(?:is|are|performs?) better than)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.75,
@@ -210,7 +258,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X improves on Y",
                 ImprovesOn,
-                r"(?i)\b(?:improves? (?:on|upon)|an improvement (?:on|over)|improved version of)\b",
+                r"(?i)(?-u:\b)(?:improves? (?:on|upon)|an improvement (?:on|over)|improved version of)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.75,
@@ -228,13 +276,13 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X mitigates Y",
                 Mitigates,
-                r"(?i)\b(?:mitigates?|alleviates?|avoids?|prevents?|solves?|addresses)\b",
+                r"(?i)(?-u:\b)(?:mitigates?|alleviates?|avoids?|prevents?|solves?|addresses)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.7,
             ),
             p("X导致Y", Causes, r"(?:导致|引起|造成|引发)了?", BeforeExplicit, After, 0.65),
-            p("X causes Y", Causes, r"(?i)\b(?:causes?|leads? to|results? in)\b", BeforeExplicit, After, 0.65),
+            p("X causes Y", Causes, r"(?i)(?-u:\b)(?:causes?|leads? to|results? in)(?-u:\b)", BeforeExplicit, After, 0.65),
             // ---- proposed_by
             p(
                 "X由Y提出",
@@ -256,7 +304,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X proposed by Y",
                 ProposedBy,
-                r"(?i)\b(?:proposed|introduced|released|developed|published) by\b",
+                r"(?i)(?-u:\b)(?:proposed|introduced|released|developed|published) by(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.8,
@@ -276,12 +324,12 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X is a Y",
                 IsA,
-                r"(?i)\b(?:is|are) (?:a|an|one of the|a kind of|a type of|a variant of|a form of)\b",
+                r"(?i)(?-u:\b)(?:is|are) (?:a|an|one of the|a kind of|a type of|a variant of|a form of)(?-u:\b)",
                 BeforeExplicit,
                 Head,
                 0.7,
             ),
-            p("X is a Y (plain)", IsA, r"(?i)\b(?:is|are) (?:a|an)\b", BeforeExplicit, Head, 0.6),
+            p("X is a Y (plain)", IsA, r"(?i)(?-u:\b)(?:is|are) (?:a|an)(?-u:\b)", BeforeExplicit, Head, 0.6),
             // ---- part_of
             p(
                 "X由Y组成",
@@ -295,7 +343,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X is part of Y",
                 PartOf,
-                r"(?i)\b(?:is|are) (?:a )?(?:part|component|module)s? of\b",
+                r"(?i)(?-u:\b)(?:is|are) (?:a )?(?:part|component|module)s? of(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.75,
@@ -303,7 +351,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X consists of Y",
                 PartOf,
-                r"(?i)\b(?:consists of|is composed of|comprises|contains)\b",
+                r"(?i)(?-u:\b)(?:consists of|is composed of|comprises|contains)(?-u:\b)",
                 After,
                 BeforeExplicit,
                 0.7,
@@ -318,7 +366,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.75,
             ),
             p("X基于Y", BasedOn, r"基于", BeforeExplicit, After, 0.7),
-            p("X based on Y", BasedOn, r"(?i)\b(?:is|are) (?:based|built) on\b", BeforeExplicit, After, 0.75),
+            p("X based on Y", BasedOn, r"(?i)(?-u:\b)(?:is|are) (?:based|built) on(?-u:\b)", BeforeExplicit, After, 0.75),
             // ---- used_for
             p(
                 "X用于Y",
@@ -331,7 +379,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X is used for Y",
                 UsedFor,
-                r"(?i)\b(?:(?:is|are|was|were|be|been) )?(?:used for|used to|suitable for|applied to|designed for)\b",
+                r"(?i)(?-u:\b)(?:(?:is|are|was|were|be|been) )?(?:used for|used to|suitable for|applied to|designed for)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.7,
@@ -341,7 +389,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p(
                 "X uses Y",
                 Uses,
-                r"(?i)\b(?:uses|adopts|adopted|employs|employed|utilizes|utilises|leverages|introduces)\b",
+                r"(?i)(?-u:\b)(?:uses|adopts|adopted|employs|employed|utilizes|utilises|leverages|introduces)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.75,
@@ -580,12 +628,18 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
     }
     let mut sent = Sentence::new(skeleton, mentions);
     let mut consumed: Vec<(usize, usize)> = Vec::new();
-    for (pat, re) in patterns() {
+    // One pass to find which patterns can match at all.
+    let present = candidate_patterns(skeleton);
+    for (pi, (pat, re)) in patterns().iter().enumerate() {
+        if !present[pi] {
+            continue;
+        }
         let mut pos = 0;
         while pos < skeleton.len() {
-            let Some(caps) = re.captures_at(skeleton, pos) else { break };
-            let Some(m) = caps.get(0) else { break };
+            // The DFA finds the match; captures are computed only for patterns with groups.
+            let Some(m) = re.find_at(skeleton, pos) else { break };
             let (ms, me) = (m.start(), m.end());
+            let caps = if re.captures_len() > 1 { re.captures_at(skeleton, ms) } else { None };
             // On failure try again from the next character: a lazy group may have started too early.
             pos = ms + skeleton[ms..].chars().next().map_or(1, char::len_utf8);
             if consumed.iter().any(|&(a, b)| ms < b && a < me) {
@@ -599,7 +653,7 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
                 pos = me;
                 continue;
             }
-            let group = |name: &str| caps.name(name).map(|g| (g.start(), g.end()));
+            let group = |name: &str| caps.as_ref().and_then(|c| c.name(name)).map(|g| (g.start(), g.end()));
             // `X 的具体结构就是一个 Y`: a statement about an attribute of X, not that X is a Y.
             if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
                 continue;
@@ -927,5 +981,13 @@ mod tests {
         assert!(rels("[BERT]、[GPT]、[T5]", None).is_empty());
         assert!(rels("为什么[LLaMA]使用[RMSNorm]?", None).is_empty());
         assert!(rels("[BN]的使用位置:全连接层或卷积操作之后", None).is_empty());
+    }
+}
+#[cfg(test)]
+mod prefilter_tests {
+    #[test]
+    fn almost_every_pattern_has_a_literal_cue_for_the_prefilter() {
+        let p = super::prefilter();
+        assert!(p.always.len() <= 2, "{:?}", p.always.iter().map(|&i| super::patterns()[i].0.name).collect::<Vec<_>>());
     }
 }
