@@ -441,6 +441,9 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 
+/// Sentences two concepts share, and up to three (note, sentence) references for evidence.
+type PairStats = (u32, Vec<(usize, u32)>);
+
 fn related_edges(
     facts: &[&NoteFacts],
     local_to_global: &[Vec<usize>],
@@ -451,7 +454,7 @@ fn related_edges(
     let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
     let mut occ: FxMap<usize, f64> = FxMap::default();
     // Pair → (sentences together, up to three (note, sentence) references for evidence).
-    let mut pair: FxMap<(usize, usize), (u32, Vec<(usize, u32)>)> = FxMap::default();
+    let mut pair: FxMap<(usize, usize), PairStats> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for (li, t) in f.terms.iter().enumerate() {
             if let Some(n) = node_of[local_to_global[ni][li]] {

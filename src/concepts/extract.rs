@@ -530,9 +530,8 @@ impl<'a> Extractor<'a> {
                     trailing_latin_run(left).filter(|r| latin_name(r, 6).is_some())
                 };
                 // A general word (网络, 设备, 输入) takes no alias from a bracket.
-                let left_term = left_term.filter(|l| {
-                    !is_bare_category(l) && !(is_all_cjk(l) && general_freq(l) > COMMON_WORD_FREQ as usize)
-                });
+                let left_term = left_term
+                    .filter(|l| !(is_bare_category(l) || is_all_cjk(l) && general_freq(l) > COMMON_WORD_FREQ as usize));
                 let Some(left_term) = left_term else { continue };
                 let Some(a) = self.term(&left_term, signal::GLOSS) else { continue };
                 for p in parts {
