@@ -341,9 +341,10 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
         }
         None => {
             // Chinese (or mixed) candidates.
+            // A common general word (参数, 内存) is a concept only when a note pairs it with a Latin
+            // name or links it explicitly; a heading or bold span is not enough.
             let common = g.general_freq > COMMON_WORD_FREQ;
-            let marked =
-                g.signals & (signal::HEADING | signal::GLOSS | signal::BOLD | signal::WIKILINK | signal::TAG) != 0;
+            let marked = g.signals & (signal::GLOSS | signal::WIKILINK | signal::TAG) != 0;
             if common && !marked {
                 return false;
             }

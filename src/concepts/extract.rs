@@ -519,8 +519,8 @@ impl<'a> Extractor<'a> {
                 let parts: Vec<String> = if parts.len() > 1 {
                     let acr: Vec<&String> = parts.iter().filter(|p| is_acronym(p)).collect();
                     let consistent =
-                        parts.iter().all(|p| is_acronym(p) || acr.iter().any(|a| acronym_matches(a, p, false)));
-                    if consistent && !acr.is_empty() { parts } else { continue }
+                        acr.len() == 1 && parts.iter().all(|p| is_acronym(p) || acronym_matches(acr[0], p, false));
+                    if consistent { parts } else { continue }
                 } else {
                     parts
                 };
@@ -1053,6 +1053,11 @@ fn term_like_cjk(s: &str) -> bool {
     if !is_all_cjk(s) || !(2..=10).contains(&n) || is_zh_stop_word(s) || is_generic_heading(s) {
         return false;
     }
+    // `上图的灰色区域`: a description, not a name.
+    if s.contains('的') || ["上图", "下图", "图中", "如图", "本文", "这个", "那个"].iter().any(|w| s.contains(w))
+    {
+        return false;
+    }
     let f = s.chars().next().unwrap_or(' ');
     let l = s.chars().next_back().unwrap_or(' ');
     !ZH_FUNCTION_CHARS.contains(&f) && !ZH_FUNCTION_CHARS.contains(&l) && !ZH_END_CHARS.contains(&l)
@@ -1374,9 +1379,21 @@ fn left_name_for_latin(left: &str, parts: &[String], known: &HashMap<String, u32
 /// words up to a function word (`使用旋转位置嵌入` → `旋转位置嵌入`).
 fn trailing_cjk_term(run: &str, known: &HashMap<String, u32>) -> Option<String> {
     let chars: Vec<char> = run.chars().collect();
+    // A known term ending the run, when it starts at a word boundary (`使用|旋转位置嵌入`, not
+    // `通用|语言模型`).
     let known_tail = (2..=chars.len().min(10)).rev().find_map(|k| {
         let s: String = chars[chars.len() - k..].iter().collect();
-        (known.contains_key(&concept_key(&s)) && term_like_cjk(&s)).then_some(s)
+        if !known.contains_key(&concept_key(&s)) || !term_like_cjk(&s) {
+            return None;
+        }
+        let before: String = chars[..chars.len() - k].iter().collect();
+        let boundary = before.is_empty()
+            || before.ends_with(|c: char| ZH_FUNCTION_CHARS.contains(&c))
+            || jieba()
+                .cut(&before, false)
+                .last()
+                .is_some_and(|w| is_zh_stop_word(w) || general_freq(w) > COMMON_WORD_FREQ as usize);
+        boundary.then_some(s)
     });
     if known_tail.is_some() {
         return known_tail;
