@@ -101,12 +101,16 @@ struct UnionFind {
     size: Vec<usize>,
     /// Mentions of the group (sum of its keys' counts).
     weight: Vec<u64>,
+    /// Acronym keys of the group (`ppo`): a concept has one acronym, so two groups with
+    /// different acronyms are different concepts (`近端策略优化（PPO）`, `直接策略优化（DPO）`
+    /// both cut to `策略优化` must not join PPO and DPO).
+    acronyms: Vec<Vec<String>>,
 }
 
 impl UnionFind {
-    fn new(weights: Vec<u64>) -> Self {
+    fn new(weights: Vec<u64>, acronyms: Vec<Vec<String>>) -> Self {
         let n = weights.len();
-        UnionFind { parent: (0..n).collect(), size: vec![1; n], weight: weights }
+        UnionFind { parent: (0..n).collect(), size: vec![1; n], weight: weights, acronyms }
     }
     fn find(&mut self, mut x: usize) -> usize {
         while self.parent[x] != x {
@@ -125,10 +129,16 @@ impl UnionFind {
         if support < 2 && self.weight[ra].min(self.weight[rb]) >= min_weight {
             return;
         }
+        let (xa, xb) = (&self.acronyms[ra], &self.acronyms[rb]);
+        if !xa.is_empty() && !xb.is_empty() && !xa.iter().any(|a| xb.contains(a)) {
+            return;
+        }
         let (big, small) = if self.size[ra] >= self.size[rb] { (ra, rb) } else { (rb, ra) };
         self.parent[small] = big;
         self.size[big] += self.size[small];
         self.weight[big] += self.weight[small];
+        let moved = std::mem::take(&mut self.acronyms[small]);
+        self.acronyms[big].extend(moved);
     }
 }
 
@@ -181,7 +191,17 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let accepted: Vec<bool> = globals.iter().map(|g| is_concept(g, n_notes)).collect();
 
     // 3. Alias merging.
-    let mut uf = UnionFind::new(globals.iter().map(|g| g.count as u64).collect());
+    let acronyms: Vec<Vec<String>> = globals
+        .iter()
+        .map(|g| {
+            let acr = g.forms.keys().any(|f| {
+                let letters = f.chars().filter(|c| c.is_ascii_alphabetic()).count();
+                (2..=6).contains(&letters) && f.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            });
+            if acr { vec![g.key.clone()] } else { vec![] }
+        })
+        .collect();
+    let mut uf = UnionFind::new(globals.iter().map(|g| g.count as u64).collect(), acronyms);
     // Pairs by the number of notes that state them, best supported first.
     let mut support: FxMap<(usize, usize), usize> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {

@@ -1204,7 +1204,7 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
     // followed by a descriptor (`Top-k 采样`, `Encoder-Decoder 注意力`) is not a pair.
     let pair = |latin: &str, zh: &str| -> Option<Named> {
         let l = latin_name(latin, 6)?;
-        if !term_like_cjk(zh) || is_bare_category(zh) {
+        if !term_like_cjk(zh) || is_bare_category(zh) || is_generic_heading(zh) {
             return None;
         }
         let words: Vec<&str> = l.split(' ').collect();
