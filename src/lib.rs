@@ -7,6 +7,7 @@
 
 pub mod chunk;
 pub mod commands;
+pub mod concepts;
 pub mod corpus;
 pub mod embed;
 pub mod error;

@@ -1,0 +1,1544 @@
+//! Per-note extraction: one parsed note and its chunks → [`NoteFacts`]: term candidates with their
+//! signals and mentions, alias pairs, definitions, typed relation instances with evidence, and
+//! sentence co-occurrence counts.
+//!
+//! Owns what counts as a candidate inside one note (headings, bold spans, wikilinks, tags,
+//! parenthesised pairs, Latin technical terms, repeated Chinese word n-grams), the structural
+//! relations a note's layout shows (a section under a parent heading, a list under an intro line,
+//! `X：Y` lines, `A 和 B` headings), and the sentence scan that calls `patterns`. It sees one note
+//! only: no corpus statistics, no merging across notes, no final filtering (that is `build`), so
+//! its output can be cached per note and a removed note's facts simply disappear.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use jieba_rs::Jieba;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::lexicon::{
+    EN_VERBS, ZH_END_CHARS, ZH_FUNCTION_CHARS, category_kind, category_suffix, is_en_stop, is_generic_heading,
+    is_zh_stop_word, trim_generic_suffix,
+};
+use super::model::{Kind, Rel};
+use super::patterns::{self, Context, Span};
+use super::text::{
+    LatinShape, concept_key, has_cjk, has_letter_pair, is_all_cjk, is_numberish, nfkc_clean, phrase_shape,
+    split_sentences, strip_brackets, strip_numbering,
+};
+use crate::chunk::{Chunk, is_cjk};
+use crate::markdown::{BlockKind, ParsedNote};
+
+/// Bump when extraction rules change: cached facts of another version are re-extracted.
+pub const FACTS_VERSION: u32 = 1;
+
+/// Why a string is a term candidate (bit flags).
+pub mod signal {
+    /// A heading is this term (after numbering and words like 介绍 are removed).
+    pub const HEADING: u16 = 1;
+    pub const BOLD: u16 = 2;
+    /// One side of a parenthesised pair or an `X，即 Y` pair.
+    pub const GLOSS: u16 = 4;
+    pub const WIKILINK: u16 = 8;
+    pub const TAG: u16 = 16;
+    /// A Chinese word n-gram repeated in the note.
+    pub const NGRAM: u16 = 32;
+    /// A Latin technical term or name found in running text.
+    pub const LATIN: u16 = 64;
+    /// Opens a definition sentence (`X 是 …`, `X：…`).
+    pub const DEFINED: u16 = 128;
+    /// One of several terms a heading sets side by side (`A 和 B`).
+    pub const HEADING_PART: u16 = 256;
+    /// Opens an item of a list introduced by a category line.
+    pub const LIST_ITEM: u16 = 512;
+    /// The noun phrase right after a relation cue (`防止梯度爆炸`, `适用于固定深度的前向神经网络`).
+    pub const REL_ARG: u16 = 1024;
+}
+
+/// Everything one note contributes to the concept graph.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NoteFacts {
+    pub version: u32,
+    pub path: String,
+    /// Sentences scanned (for co-occurrence statistics).
+    pub sentence_count: u32,
+    pub terms: Vec<TermFacts>,
+    pub alias_pairs: Vec<AliasPair>,
+    pub relations: Vec<RelationFact>,
+    pub definitions: Vec<DefinitionFact>,
+    pub cooccurrence: Vec<Cooc>,
+    /// Sentences referred to by `cooccurrence` (line, text).
+    pub sentences: Vec<(usize, String)>,
+    /// Ids of the chunks mentions point into.
+    pub chunk_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TermFacts {
+    /// [`concept_key`] of the forms.
+    pub key: String,
+    /// Spellings seen and how often.
+    pub forms: Vec<(String, u32)>,
+    /// [`signal`] flags.
+    pub signals: u16,
+    /// For Latin terms, the shape.
+    pub shape: Option<LatinShape>,
+    /// Mentions in running text (headings not counted).
+    pub count: u32,
+    pub mentions: Vec<NoteMention>,
+    /// The heading of the section about it.
+    pub home: Option<NoteMention>,
+    /// Category words seen right after it (`LLaMA 大模型` → model).
+    pub kind_votes: Vec<(Kind, u32)>,
+    /// Frequency in jieba's general dictionary (0 when not a dictionary word): general language,
+    /// not this corpus.
+    pub general_freq: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteMention {
+    /// Index into [`NoteFacts::chunk_ids`].
+    pub chunk: u32,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AliasPair {
+    pub a: u32,
+    pub b: u32,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationFact {
+    pub from: u32,
+    pub to: u32,
+    pub rel: Rel,
+    pub confidence: f32,
+    pub structural: bool,
+    pub line: usize,
+    /// The sentence as written (or the heading line for structural edges).
+    pub sentence: String,
+    /// The rule that found it.
+    pub cue: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefinitionFact {
+    pub term: u32,
+    pub text: String,
+    pub line: usize,
+    /// 3: `X 是 …` in its own section; 2: elsewhere or `X：…`; 1: first sentence of its section.
+    pub score: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cooc {
+    pub a: u32,
+    pub b: u32,
+    pub count: u32,
+    /// Index into [`NoteFacts::sentences`] of the first sentence holding both.
+    pub sentence: u32,
+}
+
+/// A single dictionary word more frequent than this in jieba's general dictionary (性能, 参数, 训练)
+/// is general language: not a term unless a note marks it (heading, bold, gloss).
+pub const COMMON_WORD_FREQ: u32 = 1_500;
+
+pub(crate) fn jieba() -> &'static Jieba {
+    static J: OnceLock<Jieba> = OnceLock::new();
+    J.get_or_init(Jieba::new)
+}
+
+/// One sentence to scan.
+struct Unit {
+    block: usize,
+    section: Option<usize>,
+    line: usize,
+    orig: String,
+    norm: String,
+    skeleton: String,
+    kind: BlockKind,
+    depth: u8,
+    first_in_block: bool,
+    last_in_block: bool,
+}
+
+/// How a heading (or a bold span) names concepts.
+#[derive(Debug, Clone, PartialEq)]
+enum Named {
+    None,
+    Single(String),
+    /// `scaled dot-product attention 缩放点积注意力`: two names of one concept.
+    Pair(String, String),
+    /// `A 和 B`, `A & B & C`, `A vs B`.
+    Coord(Vec<String>),
+}
+
+pub fn extract_note(path: &str, note: &ParsedNote, chunks: &[Chunk]) -> NoteFacts {
+    let mut x = Extractor::new(path, note, chunks);
+    x.collect_units();
+    x.structure_candidates();
+    x.ngram_candidates();
+    x.gloss_candidates();
+    x.argument_candidates();
+    x.build_matcher();
+    x.scan();
+    x.heading_edges();
+    x.finish()
+}
+
+struct Extractor<'a> {
+    note: &'a ParsedNote,
+    chunks: Vec<&'a Chunk>,
+    units: Vec<Unit>,
+    facts: NoteFacts,
+    ids: HashMap<String, u32>,
+    section_subject: Vec<Option<u32>>,
+    /// The subject an omitted-subject sentence of the section refers to: its own concept, or for a
+    /// section with a generic heading (`背景`, `技术原理`) the nearest ancestor's.
+    context_subject: Vec<Option<u32>>,
+    section_named: Vec<Named>,
+    cjk_forms: Vec<(String, u32)>,
+    matcher: Option<AhoCorasick>,
+    cooc: HashMap<(u32, u32), (u32, u32)>,
+    sentence_ids: HashMap<usize, u32>,
+}
+
+impl<'a> Extractor<'a> {
+    fn new(path: &'a str, note: &'a ParsedNote, chunks: &'a [Chunk]) -> Self {
+        let mut cs: Vec<&Chunk> = chunks.iter().filter(|c| c.path == path).collect();
+        if cs.is_empty() {
+            cs = chunks.iter().collect();
+        }
+        cs.sort_by_key(|c| (c.line_start, c.line_end));
+        Extractor {
+            note,
+            chunks: cs,
+            units: Vec::new(),
+            facts: NoteFacts { version: FACTS_VERSION, path: path.to_string(), ..Default::default() },
+            ids: HashMap::new(),
+            section_subject: vec![None; note.sections.len()],
+            context_subject: vec![None; note.sections.len()],
+            section_named: vec![Named::None; note.sections.len()],
+            cjk_forms: Vec::new(),
+            matcher: None,
+            cooc: HashMap::new(),
+            sentence_ids: HashMap::new(),
+        }
+    }
+
+    /// Index (into `facts.chunk_ids`) of the chunk holding `line`.
+    fn chunk_at(&mut self, line: usize, section: Option<usize>) -> u32 {
+        let id = self.chunk_id_at(line, section);
+        if let Some(i) = self.facts.chunk_ids.iter().rposition(|c| *c == id) {
+            return i as u32;
+        }
+        self.facts.chunk_ids.push(id);
+        (self.facts.chunk_ids.len() - 1) as u32
+    }
+
+    fn chunk_id_at(&self, line: usize, section: Option<usize>) -> String {
+        let i = self.chunks.partition_point(|c| c.line_start <= line);
+        let by_line = if i > 0 { Some(self.chunks[i - 1]) } else { self.chunks.first().copied() };
+        let c = match by_line {
+            Some(c) if c.line_end >= line || section.is_none() => Some(c),
+            _ => self.chunks.iter().find(|c| c.section == section).copied().or(by_line),
+        };
+        c.map(|c| c.id.clone()).unwrap_or_default()
+    }
+
+    /// The id of a term, registering it (with `signals`) if new.
+    fn term(&mut self, surface: &str, signals: u16) -> Option<u32> {
+        let surface = surface.trim();
+        let key = concept_key(surface);
+        if key.chars().count() < 2 && !key.chars().any(is_cjk) || key.is_empty() {
+            return None;
+        }
+        let shape = if has_cjk(surface) {
+            None
+        } else {
+            let words: Vec<&str> = surface.split(' ').collect();
+            Some(phrase_shape(&words))
+        };
+        let id = *self.ids.entry(key.clone()).or_insert_with(|| {
+            self.facts.terms.push(TermFacts { key, shape, ..Default::default() });
+            (self.facts.terms.len() - 1) as u32
+        });
+        let t = &mut self.facts.terms[id as usize];
+        t.signals |= signals;
+        if !t.forms.iter().any(|(f, _)| f == surface) {
+            t.forms.push((surface.to_string(), 0));
+        }
+        if let (Some(a), Some(b)) = (t.shape, shape)
+            && b > a
+        {
+            t.shape = Some(b);
+        }
+        Some(id)
+    }
+
+    fn alias(&mut self, a: u32, b: u32, line: usize) {
+        if a != b && !self.facts.alias_pairs.iter().any(|p| (p.a, p.b) == (a, b) || (p.a, p.b) == (b, a)) {
+            self.facts.alias_pairs.push(AliasPair { a, b, line });
+        }
+    }
+
+    fn collect_units(&mut self) {
+        for (bi, b) in self.note.blocks.iter().enumerate() {
+            match b.kind {
+                BlockKind::Code => {
+                    // Prose written in a code fence (no language, mostly Chinese) is read; code is not.
+                    let cjk = b.text.chars().filter(|&c| is_cjk(c)).count();
+                    let total = b.text.chars().filter(|c| !c.is_whitespace()).count().max(1);
+                    if b.lang.is_some() || cjk * 10 < total * 3 {
+                        continue;
+                    }
+                }
+                BlockKind::Html => continue,
+                _ => {}
+            }
+            let sents = split_sentences(&b.text);
+            let n = sents.len();
+            for (k, s) in sents.into_iter().enumerate() {
+                let norm = nfkc_clean(s.text);
+                if norm.matches('\\').count() >= 2 || norm.chars().count() > 600 {
+                    continue; // formulas and run-on text
+                }
+                let (skeleton, _) = strip_brackets(&norm);
+                self.units.push(Unit {
+                    block: bi,
+                    section: b.section,
+                    line: b.line_at(s.offset),
+                    orig: s.text.to_string(),
+                    norm,
+                    skeleton,
+                    kind: b.kind,
+                    depth: b.depth,
+                    first_in_block: k == 0,
+                    last_in_block: k + 1 == n,
+                });
+            }
+        }
+        self.facts.sentence_count = self.units.len() as u32;
+    }
+
+    /// Headings, bold spans, wikilinks and tags.
+    fn structure_candidates(&mut self) {
+        for (si, s) in self.note.sections.iter().enumerate() {
+            let (named, asides) = analyse_name(&s.heading, true);
+            let ids = self.register_named(&named, signal::HEADING, signal::HEADING_PART);
+            if let Some(&first) = ids.first()
+                && !matches!(named, Named::Coord(_))
+            {
+                self.section_subject[si] = Some(first);
+                for a in asides {
+                    if let Some(b) = self.term(&a, signal::GLOSS) {
+                        self.alias(first, b, s.line);
+                    }
+                }
+                let chunk_id = self.chunk_at(s.line, Some(si));
+                for &id in &ids {
+                    let t = &mut self.facts.terms[id as usize];
+                    if t.home.is_none() {
+                        t.home = Some(NoteMention { chunk: chunk_id, line: s.line });
+                    }
+                }
+            }
+            self.section_named[si] = named;
+        }
+        for si in 0..self.note.sections.len() {
+            let mut cur = Some(si);
+            while let Some(c) = cur {
+                if let Some(t) = self.section_subject[c] {
+                    self.context_subject[si] = Some(t);
+                    break;
+                }
+                if matches!(self.section_named[c], Named::Coord(_)) || c != si && self.section_named[c] != Named::None {
+                    break;
+                }
+                cur = self.note.sections[c].parent;
+            }
+        }
+        for st in &self.note.strong_terms {
+            let text = st.text.trim().trim_end_matches([':', '：', '。', '，', ',']);
+            if text.chars().count() > 24 {
+                continue;
+            }
+            let (named, asides) = analyse_name(text, false);
+            if matches!(named, Named::Coord(_)) {
+                continue;
+            }
+            let ids = self.register_named(&named, signal::BOLD, 0);
+            if let Some(&first) = ids.first() {
+                for a in asides {
+                    if let Some(b) = self.term(&a, signal::GLOSS) {
+                        self.alias(first, b, st.line);
+                    }
+                }
+            }
+        }
+        for l in &self.note.links {
+            if l.wikilink {
+                let name = if l.text.trim().is_empty() { &l.target } else { &l.text };
+                let name = nfkc_clean(name.split('|').next().unwrap_or(name));
+                if name.chars().count() <= 40 {
+                    self.term(&name, signal::WIKILINK);
+                }
+            }
+        }
+        for t in &self.note.front_matter.tags {
+            let t = nfkc_clean(t);
+            if !t.is_empty() && t.chars().count() <= 40 {
+                self.term(&t, signal::TAG);
+            }
+        }
+    }
+
+    fn register_named(&mut self, named: &Named, sig: u16, part_sig: u16) -> Vec<u32> {
+        match named {
+            Named::None => vec![],
+            Named::Single(s) => {
+                let mut v: Vec<u32> = self.term(s, sig).into_iter().collect();
+                // `前置层归一化方法` also names `前置层归一化`.
+                if let Some((suffix, _)) = category_suffix(s)
+                    && matches!(suffix, "方法" | "技术" | "机制" | "算法" | "策略")
+                {
+                    let stem = &s[..s.len() - suffix.len()];
+                    if is_all_cjk(stem)
+                        && stem.chars().count() >= 3
+                        && term_like_cjk(stem)
+                        && let (Some(&a), Some(b)) = (v.first(), self.term(stem, sig))
+                    {
+                        self.alias(a, b, 0);
+                        v.push(b);
+                    }
+                }
+                v
+            }
+            Named::Pair(a, b) => {
+                let ia = self.term(a, sig);
+                let ib = self.term(b, sig | signal::GLOSS);
+                if let (Some(x), Some(y)) = (ia, ib) {
+                    self.alias(x, y, 0);
+                }
+                ia.into_iter().chain(ib).collect()
+            }
+            Named::Coord(parts) => parts.iter().filter_map(|p| self.term(p, part_sig)).collect(),
+        }
+    }
+
+    /// Chinese word n-grams (1–3 jieba words, 2–8 characters) seen at least twice, keeping only
+    /// those not always inside a longer repeated one.
+    fn ngram_candidates(&mut self) {
+        let jb = jieba();
+        // n-gram → (count, word count, byte lengths of its words)
+        let mut counts: HashMap<String, (u32, u8, [u8; 3])> = HashMap::new();
+        for u in &self.units {
+            // One jieba call per sentence; n-grams never cross a non-Chinese word.
+            let all = jb.cut(&u.norm, true);
+            for run in all.split(|w| !w.chars().all(is_cjk)) {
+                let words = run;
+                for i in 0..words.len() {
+                    let mut s = String::new();
+                    let mut lens = [0u8; 3];
+                    for n in 1..=3usize {
+                        let Some(w) = words.get(i + n - 1) else { break };
+                        s.push_str(w);
+                        lens[n - 1] = w.len().min(255) as u8;
+                        let chars = s.chars().count();
+                        if chars > 8 {
+                            break;
+                        }
+                        if chars < 2 || !ngram_edges_ok(words[i], w) {
+                            continue;
+                        }
+                        let e = counts.entry(s.clone()).or_insert((0, n as u8, lens));
+                        e.0 += 1;
+                    }
+                }
+            }
+        }
+        // Maximality: drop an n-gram that occurs only inside a longer repeated one.
+        let mut container: HashMap<&str, u32> = HashMap::new();
+        for (s, &(c, n, lens)) in &counts {
+            if c < 2 || n < 2 {
+                continue;
+            }
+            let bounds: Vec<usize> = std::iter::once(0)
+                .chain(lens[..n as usize].iter().scan(0usize, |acc, &l| {
+                    *acc += l as usize;
+                    Some(*acc)
+                }))
+                .collect();
+            for a in 0..bounds.len() {
+                for b in a + 1..bounds.len() {
+                    if b - a == n as usize {
+                        continue;
+                    }
+                    if let Some(sub) = s.get(bounds[a]..bounds[b])
+                        && let Some((k, _)) = counts.get_key_value(sub)
+                    {
+                        let e = container.entry(k.as_str()).or_insert(0);
+                        *e = (*e).max(c);
+                    }
+                }
+            }
+        }
+        let mut chosen: Vec<&String> = counts
+            .iter()
+            .filter(|(s, (c, _, _))| *c >= 2 && container.get(s.as_str()).is_none_or(|m| m < c))
+            .map(|(s, _)| s)
+            .collect();
+        chosen.sort();
+        let chosen: Vec<(String, bool)> =
+            chosen.into_iter().map(|s| (s.clone(), counts.get(s).is_some_and(|x| x.1 == 1))).collect();
+        for (s, one_word) in chosen {
+            // A single very common dictionary word (问题, 模型, 训练) is general language, not a term.
+            if one_word && general_freq(&s) > COMMON_WORD_FREQ as usize {
+                continue;
+            }
+            self.term(&s, signal::NGRAM);
+        }
+    }
+
+    /// Parenthesised pairs: `旋转位置嵌入（Rotary Positional Embeddings，RoPE）`,
+    /// `Internal Covariate Shift (ICS)`, `多头（缩写MHA）`.
+    fn gloss_candidates(&mut self) {
+        let units: Vec<(String, usize)> = self.units.iter().map(|u| (u.norm.clone(), u.line)).collect();
+        for (norm, line) in units {
+            for (left, inner) in bracket_pairs(&norm) {
+                let parts = gloss_parts(&inner);
+                if parts.is_empty() {
+                    continue;
+                }
+                let all_latin = parts.iter().all(|p| !has_cjk(p));
+                // `（GShard，Switch-Transformer，GLaM）` lists examples; only an expansion and its
+                // acronym (`Rotary Positional Embeddings，RoPE`) are several names of one thing.
+                let parts: Vec<String> = if parts.len() > 1 {
+                    let acr: Vec<&String> = parts.iter().filter(|p| is_acronym(p)).collect();
+                    let consistent =
+                        acr.len() == 1 && parts.iter().all(|p| is_acronym(p) || acronym_matches(acr[0], p, false));
+                    if consistent { parts } else { continue }
+                } else {
+                    parts
+                };
+                let left_term = if all_latin {
+                    left_name_for_latin(left, &parts, &self.ids)
+                } else {
+                    trailing_latin_run(left).filter(|r| latin_name(r, 6).is_some())
+                };
+                // A general word (网络, 设备, 输入) takes no alias from a bracket.
+                let left_term = left_term
+                    .filter(|l| !(is_bare_category(l) || is_all_cjk(l) && general_freq(l) > COMMON_WORD_FREQ as usize));
+                let Some(left_term) = left_term else { continue };
+                let Some(a) = self.term(&left_term, signal::GLOSS) else { continue };
+                for p in parts {
+                    if let Some(b) = self.term(&p, signal::GLOSS) {
+                        self.alias(a, b, line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Noun phrases in argument position of a relation cue become candidates, so that
+    /// `适用于固定深度的前向神经网络，如CNN` can be read even when `前向神经网络` is said only once.
+    fn argument_candidates(&mut self) {
+        let mut found: Vec<String> = Vec::new();
+        for u in &self.units {
+            if u.kind == BlockKind::Table {
+                continue;
+            }
+            let s = &u.skeleton;
+            for m in cue_re().find_iter(s) {
+                let rest = &s[m.end()..];
+                let run: String = rest.chars().take_while(|&c| is_cjk(c)).collect();
+                for part in run.split(['、', '和', '与', '及', '或']).take(3) {
+                    let part = part.strip_suffix("者").unwrap_or(part);
+                    if let Some(p) = argument_phrase(part) {
+                        found.push(p);
+                    }
+                }
+            }
+            for m in enum_cue_re().find_iter(s) {
+                let head = m.as_str().split(',').next().unwrap_or("");
+                if let Some(p) = argument_phrase(head) {
+                    found.push(p);
+                }
+            }
+        }
+        for p in found {
+            self.term(&p, signal::REL_ARG);
+        }
+    }
+
+    fn build_matcher(&mut self) {
+        let mut forms: Vec<(String, u32)> = Vec::new();
+        for (id, t) in self.facts.terms.iter().enumerate() {
+            for (f, _) in &t.forms {
+                if has_cjk(f) {
+                    forms.push((f.clone(), id as u32));
+                }
+            }
+        }
+        forms.sort();
+        forms.dedup_by(|a, b| a.0 == b.0);
+        self.matcher = if forms.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .match_kind(MatchKind::LeftmostLongest)
+                .ascii_case_insensitive(true)
+                .build(forms.iter().map(|f| f.0.as_str()))
+                .ok()
+        };
+        self.cjk_forms = forms;
+    }
+
+    /// Mentions in `text`: Latin terms (registered on the way) and known Chinese terms.
+    fn mentions(&mut self, text: &str) -> Vec<Span> {
+        let mut out = Vec::new();
+        for (s, e) in latin_term_spans(text) {
+            if let Some(id) = self.term(&text[s..e], signal::LATIN) {
+                out.push(Span { start: s, end: e, term: id });
+            }
+        }
+        if let Some(m) = &self.matcher {
+            for hit in m.find_iter(text) {
+                out.push(Span { start: hit.start(), end: hit.end(), term: self.cjk_forms[hit.pattern().as_usize()].1 });
+            }
+        }
+        out.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        // Latin and Chinese spans cannot overlap, but keep the invariant anyway.
+        let mut clean: Vec<Span> = Vec::with_capacity(out.len());
+        for s in out {
+            if clean.last().is_none_or(|l| s.start >= l.end) {
+                clean.push(s);
+            }
+        }
+        clean
+    }
+
+    fn scan(&mut self) {
+        let mut pending: Option<ListIntro> = None;
+        let mut prev_block = usize::MAX;
+        let mut section_first_sentence: Vec<bool> = vec![false; self.note.sections.len()];
+        for ui in 0..self.units.len() {
+            let (block, section, line, kind, depth, first_in_block, last_in_block) = {
+                let u = &self.units[ui];
+                (u.block, u.section, u.line, u.kind, u.depth, u.first_in_block, u.last_in_block)
+            };
+            let norm = self.units[ui].norm.clone();
+            let skeleton = self.units[ui].skeleton.clone();
+            let orig = self.units[ui].orig.clone();
+            let chunk_id = self.chunk_at(line, section);
+            let subject = section.and_then(|s| self.section_subject[s]);
+            let context_subject = section.and_then(|s| self.context_subject[s]);
+
+            // Mentions, counts, kind votes.
+            let spans = self.mentions(&norm);
+            let mut seen: Vec<u32> = Vec::new();
+            for sp in &spans {
+                let surface = &norm[sp.start..sp.end];
+                let t = &mut self.facts.terms[sp.term as usize];
+                t.count += 1;
+                if let Some(f) = t.forms.iter_mut().find(|(f, _)| f == surface) {
+                    f.1 += 1;
+                } else {
+                    t.forms.push((surface.to_string(), 1));
+                }
+                if t.mentions.last().is_none_or(|m| m.line != line) {
+                    t.mentions.push(NoteMention { chunk: chunk_id, line });
+                }
+                if let Some(k) = following_category(&norm[sp.end..]) {
+                    match t.kind_votes.iter_mut().find(|(kk, _)| *kk == k) {
+                        Some(v) => v.1 += 1,
+                        None => t.kind_votes.push((k, 1)),
+                    }
+                }
+                if !seen.contains(&sp.term) {
+                    seen.push(sp.term);
+                }
+            }
+            // Co-occurrence within the sentence.
+            seen.truncate(12);
+            for i in 0..seen.len() {
+                for j in i + 1..seen.len() {
+                    let (a, b) = if seen[i] < seen[j] { (seen[i], seen[j]) } else { (seen[j], seen[i]) };
+                    let next_sid = self.sentence_ids.len() as u32;
+                    let sid = *self.sentence_ids.entry(ui).or_insert(next_sid);
+                    let e = self.cooc.entry((a, b)).or_insert((0, sid));
+                    e.0 += 1;
+                }
+            }
+
+            // Definitions.
+            self.definition(&norm, &spans, &orig, line, section, subject, &mut section_first_sentence);
+
+            if kind == BlockKind::Table {
+                continue;
+            }
+            // Bare category words (模型, 方法, 激活函数) are never relation arguments.
+            let sk_spans: Vec<Span> =
+                self.mentions(&skeleton).into_iter().filter(|m| !is_bare_category(&skeleton[m.start..m.end])).collect();
+            let ctx = Context { section_subject: context_subject };
+
+            // `X，即 Y`: two names of one thing.
+            self.restatement_aliases(&skeleton, &sk_spans, line);
+
+            // Typed relations stated by the sentence.
+            for f in patterns::find_relations(&skeleton, &sk_spans, ctx) {
+                self.facts.relations.push(RelationFact {
+                    from: f.from,
+                    to: f.to,
+                    rel: f.rel,
+                    confidence: f.confidence,
+                    structural: false,
+                    line,
+                    sentence: orig.clone(),
+                    cue: f.cue.to_string(),
+                });
+            }
+
+            // `BERT：encoder only` on a line of its own.
+            if first_in_block && last_in_block {
+                self.colon_is_a(&skeleton, &sk_spans, line, &orig);
+            }
+
+            // Lists introduced by a category line (`常用的 Normalization 方法主要有：`).
+            if block != prev_block && first_in_block {
+                let is_item = kind == BlockKind::ListItem;
+                let keep = match &pending {
+                    Some(p) if is_item && depth == p.depth && block != p.block => {
+                        if let Some(first) = sk_spans.first()
+                            && strip_numbering(&skeleton[..first.start]).trim().is_empty()
+                            && first.term != p.parent
+                        {
+                            let t = &mut self.facts.terms[first.term as usize];
+                            t.signals |= signal::LIST_ITEM;
+                            self.facts.relations.push(RelationFact {
+                                from: first.term,
+                                to: p.parent,
+                                rel: p.rel,
+                                confidence: 0.6,
+                                structural: true,
+                                line,
+                                sentence: format!("{} … {}", p.sentence, orig),
+                                cue: "list under intro".into(),
+                            });
+                        }
+                        true
+                    }
+                    Some(p) => is_item && depth > p.depth || block == p.block,
+                    None => false,
+                };
+                if !keep {
+                    pending = None;
+                }
+            }
+            if last_in_block
+                && skeleton.trim_end().ends_with(':')
+                && let Some((parent, rel)) = list_intro(&skeleton, &sk_spans)
+            {
+                let d = if kind == BlockKind::ListItem { depth + 1 } else { 0 };
+                pending = Some(ListIntro { parent, rel, depth: d, block, sentence: orig.clone() });
+            }
+            prev_block = block;
+        }
+        // Co-occurrence records.
+        let mut sid_to_unit: Vec<(u32, usize)> = self.sentence_ids.iter().map(|(&u, &s)| (s, u)).collect();
+        sid_to_unit.sort();
+        self.facts.sentences =
+            sid_to_unit.iter().map(|&(_, u)| (self.units[u].line, self.units[u].orig.clone())).collect();
+        let mut co: Vec<Cooc> =
+            self.cooc.iter().map(|(&(a, b), &(count, sentence))| Cooc { a, b, count, sentence }).collect();
+        co.sort_by_key(|c| (c.a, c.b));
+        self.facts.cooccurrence = co;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn definition(
+        &mut self,
+        norm: &str,
+        spans: &[Span],
+        orig: &str,
+        line: usize,
+        section: Option<usize>,
+        subject: Option<u32>,
+        first_seen: &mut [bool],
+    ) {
+        let body = strip_numbering(norm);
+        let off = norm.len() - body.len();
+        let long_enough = body.chars().count() >= 8;
+        if let Some(first) = spans.first()
+            && first.start <= off + 1
+            && long_enough
+        {
+            let rest = norm[first.end..].trim_start();
+            let is_def = ["是指", "指的是", "就是", "是", "指", "is ", "refers to", "means"]
+                .iter()
+                .any(|c| rest.starts_with(c) && !rest.starts_with("是否"))
+                && !rest.starts_with("是不是");
+            let colon = rest.starts_with(':') && rest[1..].trim().chars().count() >= 8;
+            if is_def || colon {
+                let own = subject == Some(first.term);
+                let score = if is_def && own { 3 } else { 2 };
+                self.facts.terms[first.term as usize].signals |= signal::DEFINED;
+                self.facts.definitions.push(DefinitionFact { term: first.term, text: orig.to_string(), line, score });
+            }
+        }
+        if let (Some(s), Some(subj)) = (section, subject)
+            && !first_seen[s]
+        {
+            first_seen[s] = true;
+            if long_enough && !norm.trim_end().ends_with(':') {
+                self.facts.definitions.push(DefinitionFact { term: subj, text: orig.to_string(), line, score: 1 });
+            }
+        }
+    }
+
+    fn restatement_aliases(&mut self, s: &str, spans: &[Span], line: usize) {
+        for w in spans.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let gap = s[a.end..b.start].trim();
+            let cue = ["即", "也就是", "亦即", "又称", "也称为", "也称", "又称为", "简称", "也叫", "i.e."]
+                .iter()
+                .any(|c| gap.strip_prefix(',').unwrap_or(gap).trim() == *c);
+            if !cue
+                || !gap.starts_with(',') && !gap.starts_with("又") && !gap.starts_with("也") && !gap.starts_with("简")
+            {
+                continue;
+            }
+            // Both names must fill their clause.
+            let before = s[..a.start].trim_end();
+            let after = s[b.end..].trim_start();
+            let starts_clause = before.is_empty() || before.ends_with([',', ';', ':']) || before.ends_with("是");
+            let ends_clause = after.is_empty() || after.starts_with([',', ';', ':', '。', '.']);
+            if starts_clause && ends_clause {
+                self.facts.terms[a.term as usize].signals |= signal::GLOSS;
+                self.facts.terms[b.term as usize].signals |= signal::GLOSS;
+                self.alias(a.term, b.term, line);
+            }
+        }
+    }
+
+    /// `BERT：encoder only`: a line that is just `X：Y`, both names.
+    fn colon_is_a(&mut self, s: &str, spans: &[Span], line: usize, orig: &str) {
+        let Some(colon) = s.find(':') else { return };
+        let left: Vec<&Span> = spans.iter().filter(|m| m.end <= colon).collect();
+        let right: Vec<&Span> = spans.iter().filter(|m| m.start > colon).collect();
+        if left.len() != 1 || right.len() != 1 {
+            return;
+        }
+        let lrest =
+            strip_numbering(&s[..left[0].start]).trim().chars().count() + s[left[0].end..colon].trim().chars().count();
+        let rrest = s[colon + 1..right[0].start].trim().chars().count()
+            + s[right[0].end..].trim().trim_end_matches(['。', '.', ';', ',']).chars().count();
+        if lrest == 0 && rrest == 0 && left[0].term != right[0].term {
+            self.facts.relations.push(RelationFact {
+                from: left[0].term,
+                to: right[0].term,
+                rel: Rel::IsA,
+                confidence: 0.7,
+                structural: false,
+                line,
+                sentence: orig.to_string(),
+                cue: "X：Y".into(),
+            });
+        }
+    }
+
+    /// Section under a parent heading → part_of (structural); `A 和 B` headings → contrasted_with.
+    fn heading_edges(&mut self) {
+        let secs = &self.note.sections;
+        // The note's title: a first top-level heading that repeats the file name. Sections under it
+        // are the note's topics, not parts of the title's concept; only a family title (`llama系列模型`)
+        // makes them members (is_a).
+        let stem = self.facts.path.rsplit('/').next().unwrap_or(&self.facts.path);
+        let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
+        let min_level = secs.iter().map(|s| s.level).min().unwrap_or(1);
+        let title = secs.first().is_some_and(|s0| {
+            s0.level == min_level
+                && concept_key(strip_numbering(&nfkc_clean(&s0.heading)))
+                    == concept_key(strip_numbering(&nfkc_clean(stem)))
+        });
+        let family = title && super::lexicon::FAMILY_WORDS.iter().any(|w| secs[0].heading.to_lowercase().contains(w));
+        let mut edges = Vec::new();
+        for (si, s) in secs.iter().enumerate() {
+            let parent = s.parent.or(if title && si > 0 && s.level == secs[0].level { Some(0) } else { None });
+            let heading_line = format!("{} {}", "#".repeat(s.level as usize), s.heading);
+            let rel =
+                if title && parent == Some(0) { if family { Some(Rel::IsA) } else { None } } else { Some(Rel::PartOf) };
+            if let (Some(rel), Some(c), Some(p)) =
+                (rel, self.section_subject[si], parent.and_then(|p| self.section_subject[p]))
+                && c != p
+            {
+                let pl = parent.map(|p| &secs[p]).map(|ps| format!("{} {}", "#".repeat(ps.level as usize), ps.heading));
+                edges.push(RelationFact {
+                    from: c,
+                    to: p,
+                    rel,
+                    confidence: 0.6,
+                    structural: true,
+                    line: s.line,
+                    sentence: format!("{} › {}", pl.unwrap_or_default(), heading_line),
+                    cue: "section under heading".into(),
+                });
+            }
+            if let Named::Coord(parts) = &self.section_named[si] {
+                let ids: Vec<u32> = parts.iter().filter_map(|p| self.ids.get(&concept_key(p)).copied()).collect();
+                for i in 0..ids.len() {
+                    for j in i + 1..ids.len() {
+                        if ids[i] != ids[j] {
+                            edges.push(RelationFact {
+                                from: ids[i],
+                                to: ids[j],
+                                rel: Rel::ContrastedWith,
+                                confidence: 0.55,
+                                structural: true,
+                                line: s.line,
+                                sentence: heading_line.clone(),
+                                cue: "A 和 B heading".into(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        self.facts.relations.extend(edges);
+    }
+
+    fn finish(mut self) -> NoteFacts {
+        // A name a sentence relates to another is treated as a term.
+        for r in &self.facts.relations {
+            if !r.structural {
+                for t in [r.from, r.to] {
+                    self.facts.terms[t as usize].signals |= signal::REL_ARG;
+                }
+            }
+        }
+        for t in &mut self.facts.terms {
+            if t.shape.is_none() && is_all_cjk(&t.key) {
+                t.general_freq = general_freq(&t.key) as u32;
+            }
+            if let Some((_, k)) = category_suffix(&t.key) {
+                t.kind_votes.push((k, 1));
+            }
+        }
+        self.facts
+    }
+}
+
+struct ListIntro {
+    parent: u32,
+    rel: Rel,
+    depth: u8,
+    block: usize,
+    sentence: String,
+}
+
+/// An intro line naming a category (`常用的Normalization方法主要有：`) → the parent and the
+/// relation its items have to it.
+fn list_intro(s: &str, spans: &[Span]) -> Option<(u32, Rel)> {
+    // Only one concept named in the intro: otherwise the list's parent is unclear.
+    let distinct = spans.iter().map(|m| m.term).collect::<std::collections::BTreeSet<_>>();
+    if distinct.len() != 1 {
+        return None;
+    }
+    let last = spans.last()?;
+    // The category word follows the parent closely (`Normalization方法主要有`, `X 包括以下几个部分`).
+    let after: String = s[last.end..].chars().take(8).collect::<String>().to_lowercase();
+    let rel = if [
+        "方法", "模型", "种", "类", "类型", "技术", "变体", "算法", "methods", "models", "types", "kinds", "variants",
+    ]
+    .iter()
+    .any(|w| after.contains(w))
+    {
+        Rel::IsA
+    } else if ["组成", "包含", "包括", "组件", "部分", "模块", "consists", "components", "parts"]
+        .iter()
+        .any(|w| after.contains(w))
+    {
+        Rel::PartOf
+    } else {
+        return None;
+    };
+    (!after.contains(',')).then_some((last.term, rel))
+}
+
+/// A mention that is only a category or generic word (`模型`, `方法`, `激活函数`).
+fn is_bare_category(s: &str) -> bool {
+    category_kind(s).is_some()
+        || super::lexicon::is_heading_meta(s)
+        || super::lexicon::is_heading_generic_word(s)
+        || is_zh_stop_word(s)
+}
+
+fn cue_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?:使用了?|采用了?|用了|用于|适用于|适合于?|应用于|防止|避免|缓解|减轻|导致|引起|造成|替换为|代替|取代|而非|",
+            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美)"
+        ))
+        .expect("valid regex")
+    })
+}
+
+fn enum_cue_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"[\p{Han}]+,\s*(?:包括|例如|比如|如|诸如)").expect("valid regex"))
+}
+
+/// A noun phrase usable as a relation argument: the head after the last `的`, without quantity
+/// words, 2–6 characters, not opening with a general verb.
+fn argument_phrase(s: &str) -> Option<String> {
+    let s = s.rsplit('的').next().unwrap_or(s);
+    let mut t = s;
+    for q in [
+        "多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统",
+        "原有", "原始", "标准",
+    ] {
+        t = t.strip_prefix(q).unwrap_or(t);
+    }
+    let n = t.chars().count();
+    if !(2..=6).contains(&n) || !term_like_cjk(t) || is_bare_category(t) {
+        return None;
+    }
+    let first = jieba().cut(t, false).first().map(|w| w.to_string()).unwrap_or_default();
+    if super::lexicon::ZH_VERB_STARTS.contains(&first.as_str()) || is_zh_stop_word(&first) {
+        return None;
+    }
+    Some(t.to_string())
+}
+
+/// The kind told by a category word right after a mention (`LLaMA大模型`, `ReLU 函数`).
+fn following_category(rest: &str) -> Option<Kind> {
+    let r = rest.trim_start();
+    if r.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let w: String = r.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        return category_kind(&w);
+    }
+    let head: String = r.chars().take(5).collect();
+    super::lexicon::CATEGORY_WORDS
+        .iter()
+        .filter(|(w, _)| !w.is_ascii() && head.starts_with(w))
+        .max_by_key(|(w, _)| w.len())
+        .map(|(_, k)| *k)
+}
+
+fn general_freq(word: &str) -> usize {
+    let jb = jieba();
+    if jb.has_word(word) { jb.suggest_freq(word) } else { 0 }
+}
+
+fn ngram_edges_ok(first: &str, last: &str) -> bool {
+    let fc = first.chars().next().unwrap_or(' ');
+    let lc = last.chars().next_back().unwrap_or(' ');
+    !ZH_FUNCTION_CHARS.contains(&fc)
+        && !ZH_FUNCTION_CHARS.contains(&lc)
+        && !ZH_END_CHARS.contains(&lc)
+        && !is_zh_stop_word(first)
+        && !is_zh_stop_word(last)
+        && !super::lexicon::is_heading_meta(last)
+        && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
+}
+
+/// A Chinese string usable as a term on its own.
+fn term_like_cjk(s: &str) -> bool {
+    let n = s.chars().count();
+    if !is_all_cjk(s) || !(2..=10).contains(&n) || is_zh_stop_word(s) || is_generic_heading(s) {
+        return false;
+    }
+    // `上图的灰色区域`: a description, not a name.
+    if s.contains('的') || ["上图", "下图", "图中", "如图", "本文", "这个", "那个"].iter().any(|w| s.contains(w))
+    {
+        return false;
+    }
+    let f = s.chars().next().unwrap_or(' ');
+    let l = s.chars().next_back().unwrap_or(' ');
+    !ZH_FUNCTION_CHARS.contains(&f) && !ZH_FUNCTION_CHARS.contains(&l) && !ZH_END_CHARS.contains(&l)
+}
+
+fn words_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*(?:\s[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*)*")
+            .expect("valid regex")
+    })
+}
+
+fn word_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*").expect("valid regex"))
+}
+
+/// Latin term spans in `text` (byte ranges): short runs of Latin words embedded in Chinese are one
+/// name (`Layer Norm`, `next token prediction`); in English prose only technical words and runs of
+/// capitalised words are names.
+pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for run in words_re().find_iter(text) {
+        let words: Vec<(usize, usize)> =
+            word_re().find_iter(run.as_str()).map(|w| (run.start() + w.start(), run.start() + w.end())).collect();
+        let w = |i: usize| &text[words[i].0..words[i].1];
+        let is_clause =
+            words.len() > 4 || (0..words.len()).any(|i| EN_VERBS.contains(&w(i).to_ascii_lowercase().as_str()));
+        if !is_clause {
+            let mut a = 0;
+            let mut b = words.len();
+            while a < b && (is_en_stop(w(a)) || is_numberish(w(a))) {
+                a += 1;
+            }
+            while b > a && (is_en_stop(w(b - 1)) || is_numberish(w(b - 1))) {
+                b -= 1;
+            }
+            if a < b && (a..b).any(|i| name_ok(w(i))) {
+                out.push((words[a].0, words[b - 1].1));
+            }
+            continue;
+        }
+        // Prose: technical words, and runs of capitalised words.
+        let mut i = 0;
+        while i < words.len() {
+            let shape = super::text::word_shape(w(i));
+            if is_en_stop(w(i)) || shape == LatinShape::Plain || is_numberish(w(i)) || !name_ok(w(i)) {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < words.len()
+                && j - i < 5
+                && !is_en_stop(w(j))
+                && super::text::word_shape(w(j)) != LatinShape::Plain
+                && !is_numberish(w(j))
+            {
+                j += 1;
+            }
+            out.push((words[i].0, words[j - 1].1));
+            i = j;
+        }
+    }
+    out
+}
+
+/// A Latin word that can be (part of) a name: two letters in a row, or a capital with digits (`T5`),
+/// or a capital with `+` / `#` (`C++`, `C#`). Rules out `d_k`, `x`, `a_i`.
+fn name_ok(w: &str) -> bool {
+    let first_upper = w.starts_with(|c: char| c.is_ascii_uppercase());
+    has_letter_pair(w)
+        || first_upper && w.chars().any(|c| c.is_ascii_digit())
+        || first_upper && w.len() >= 2 && w[1..].chars().all(|c| c == '+' || c == '#')
+}
+
+/// The Latin name a whole string is, if it is one (`≤ max_words` words, not a clause).
+fn latin_name(s: &str, max_words: usize) -> Option<String> {
+    let s = s.trim();
+    if s.is_empty() || has_cjk(s) {
+        return None;
+    }
+    let spans = latin_term_spans(s);
+    let words = s.split_whitespace().count();
+    (spans.len() == 1 && spans[0] == (0, s.len()) && words <= max_words).then(|| s.to_string())
+}
+
+/// How a heading or bold text names concepts; also returns bracketed aliases (`（缩写MHA）`).
+fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
+    let t = nfkc_clean(raw);
+    let t = strip_numbering(&t).trim_end_matches([':', '。', '.', ',']).trim().to_string();
+    let (t, asides) = strip_brackets(&t);
+    let t = nfkc_clean(&t);
+    let asides: Vec<String> = asides.iter().flat_map(|a| gloss_parts(a)).collect();
+    if t.contains('?') || ["为什么", "如何", "什么", "怎么", "哪些", "是否", "哪个"].iter().any(|q| t.contains(q))
+    {
+        return (Named::None, vec![]);
+    }
+    let t = trim_generic_suffix(&t).to_string();
+    if is_generic_heading(&t) {
+        return (Named::None, vec![]);
+    }
+    let single = |s: &str| -> Option<String> {
+        let s = s.trim();
+        if let Some(l) = latin_name(s, if heading { 6 } else { 4 }) {
+            return Some(l);
+        }
+        if term_like_cjk(s) {
+            return Some(s.to_string());
+        }
+        // `RMSNorm归一化函数`, `LoRA方法`: a Latin name and a category word → the Latin name;
+        // `llama系列模型`: a Latin name and a Chinese head → the whole, a concept of its own.
+        let split = s.find(|c: char| is_cjk(c))?;
+        let (latin, tail) = s.split_at(split);
+        if latin.ends_with(' ') {
+            return None;
+        }
+        let tail = tail.trim();
+        let name = latin_name(latin, 6)?;
+        if category_kind(tail).is_some() || super::lexicon::is_heading_meta(tail) {
+            return Some(name);
+        }
+        let n = tail.chars().count();
+        if is_all_cjk(tail) && (2..=6).contains(&n) && term_like_cjk(tail) && !is_generic_heading(tail) {
+            return Some(s.to_string());
+        }
+        None
+    };
+    if let Some(s) = single(&t) {
+        return (Named::Single(s), asides);
+    }
+    // Coordination: `A 和 B`, `A & B & C`, `A vs B`, `A、B`.
+    static COORD: OnceLock<Regex> = OnceLock::new();
+    let coord =
+        COORD.get_or_init(|| Regex::new(r"\s*(?:&|和|与|及|、|/|\bvs\.?\b|\bVS\b|\band\b)\s*").expect("valid regex"));
+    let parts: Vec<&str> = coord.split(&t).map(str::trim).filter(|p| !p.is_empty()).collect();
+    if heading && parts.len() >= 2 {
+        let names: Vec<String> = parts.iter().filter_map(|p| single(p)).collect();
+        if names.len() == parts.len() {
+            return (Named::Coord(names), vec![]);
+        }
+    }
+    // `scaled dot-product attention 缩放点积注意力`, `分词 tokenize`: two names of one thing. A name
+    // followed by a descriptor (`Top-k 采样`, `Encoder-Decoder 注意力`) is not a pair.
+    let pair = |latin: &str, zh: &str| -> Option<Named> {
+        let l = latin_name(latin, 6)?;
+        if !term_like_cjk(zh) || is_bare_category(zh) || is_generic_heading(zh) {
+            return None;
+        }
+        let words: Vec<&str> = l.split(' ').collect();
+        let plain = phrase_shape(&words) == LatinShape::Plain;
+        (plain || words.len() >= 2 && zh.chars().count() >= 3).then(|| Named::Pair(l, zh.to_string()))
+    };
+    if t.contains(' ') {
+        let (a, b) = t.split_at(t.find(' ').unwrap_or(0));
+        let (a, b) = (a.trim(), b.trim());
+        let halves = if has_cjk(b) && !has_cjk(a) {
+            Some((a, b))
+        } else if has_cjk(a) && !has_cjk(b) {
+            Some((b, a))
+        } else {
+            split_scripts(&t)
+        };
+        if let Some((latin, zh)) = halves
+            && let Some(p) = pair(latin, zh)
+        {
+            return (p, asides);
+        }
+        if let Some((latin, zh)) = split_scripts(&t)
+            && let Some(p) = pair(latin, zh)
+        {
+            return (p, asides);
+        }
+    }
+    (Named::None, vec![])
+}
+
+/// `multi head 多头` → ("multi head", "多头"): one Latin part and one Chinese part.
+fn split_scripts(t: &str) -> Option<(&str, &str)> {
+    let first_cjk = t.find(|c: char| is_cjk(c))?;
+    let last_cjk = t.char_indices().rfind(|(_, c)| is_cjk(*c))?.0;
+    let last_end = last_cjk + t[last_cjk..].chars().next()?.len_utf8();
+    if first_cjk > 0 && t[last_end..].trim().is_empty() {
+        Some((t[..first_cjk].trim(), t[first_cjk..].trim()))
+    } else if first_cjk == 0 {
+        let latin_start = t.find(|c: char| c.is_ascii_alphanumeric())?;
+        t[..latin_start]
+            .chars()
+            .all(|c| is_cjk(c) || c.is_whitespace())
+            .then(|| (t[latin_start..].trim(), t[..latin_start].trim()))
+    } else {
+        None
+    }
+}
+
+/// `(left text, inner text)` for each top-level bracket pair in a normalised sentence.
+fn bracket_pairs(s: &str) -> Vec<(&str, String)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut open = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    open = i;
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push((&s[..open], s[open + 1..i].to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The names inside a bracket: `缩写是FFN` → [FFN]; `Rotary Positional Embeddings,RoPE` → both;
+/// `BN,2015年` → [BN]; an explanation → [].
+fn gloss_parts(inner: &str) -> Vec<String> {
+    let mut t = inner.trim();
+    for p in ["缩写是", "缩写为", "缩写", "简称为", "简称", "又称为", "又称", "也称为", "也叫", "即", "aka", "abbr."]
+    {
+        if let Some(r) = t.strip_prefix(p) {
+            t = r.trim_start_matches([':', ' ']);
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for part in t.split([',', ';', '、']) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        if let Some(l) = latin_name(part, 6) {
+            out.push(l);
+        } else if term_like_cjk(part) {
+            out.push(part.to_string());
+        } else if !part.chars().any(|c| c.is_ascii_digit()) {
+            // An explanation, not a list of names.
+            return Vec::new();
+        }
+    }
+    out
+}
+
+fn trailing_latin_run(left: &str) -> Option<String> {
+    let t = left.trim_end();
+    let spans = latin_term_spans(t);
+    let &(s, e) = spans.last()?;
+    (e == t.len()).then(|| t[s..e].to_string())
+}
+
+/// Initials of a phrase, hyphenated parts counted: `Position-wise Feed-Forward Network` → `pffn`.
+fn initials(phrase: &str) -> String {
+    phrase
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `acronym` (letters only) can be read off the initials of `phrase`, first letter first.
+fn acronym_matches(acronym: &str, phrase: &str, strict_first: bool) -> bool {
+    let a: Vec<char> = acronym.chars().filter(|c| c.is_ascii_alphabetic()).flat_map(char::to_lowercase).collect();
+    let ini: Vec<char> = initials(phrase).chars().collect();
+    if a.len() < 2 || ini.len() < 2 || strict_first && a.first() != ini.first() {
+        return false;
+    }
+    // Every acronym letter in order, matched against initials or letters of the phrase's words.
+    let letters: Vec<char> = phrase.chars().filter(|c| c.is_ascii_alphabetic()).flat_map(char::to_lowercase).collect();
+    let mut k = 0;
+    for c in &letters {
+        if k < a.len() && *c == a[k] {
+            k += 1;
+        }
+    }
+    k == a.len() && a.iter().filter(|c| ini.contains(c)).count() * 2 >= a.len()
+}
+
+fn is_acronym(s: &str) -> bool {
+    let letters = s.chars().filter(|c| c.is_ascii_alphabetic()).count();
+    let uppers = s.chars().filter(|c| c.is_ascii_uppercase()).count();
+    !s.contains(' ') && letters >= 2 && uppers * 2 > letters && s.len() <= 8
+}
+
+/// The name a Latin gloss belongs to: the Chinese term before the bracket, or the Latin phrase
+/// before it when the two are acronym and expansion.
+fn left_name_for_latin(left: &str, parts: &[String], known: &HashMap<String, u32>) -> Option<String> {
+    let t = left.trim_end();
+    let last = t.chars().next_back()?;
+    if is_cjk(last) {
+        let run: String = t.chars().rev().take_while(|&c| is_cjk(c)).collect::<Vec<_>>().into_iter().rev().collect();
+        return trailing_cjk_term(&run, known);
+    }
+    let run = trailing_latin_run(t)?;
+    let words: Vec<&str> = run.split(' ').collect();
+    for p in parts {
+        if is_acronym(p) {
+            // The shortest tail of the run whose initials spell the acronym.
+            for k in 1..=words.len() {
+                let tail = words[words.len() - k..].join(" ");
+                if k >= 2 && acronym_matches(p, &tail, true) {
+                    return Some(tail);
+                }
+            }
+        } else if is_acronym(&run) && acronym_matches(&run, p, false) {
+            return Some(run);
+        }
+    }
+    None
+}
+
+/// The term at the end of a Chinese run: a known candidate if one ends it, else its last jieba
+/// words up to a function word (`使用旋转位置嵌入` → `旋转位置嵌入`).
+fn trailing_cjk_term(run: &str, known: &HashMap<String, u32>) -> Option<String> {
+    let chars: Vec<char> = run.chars().collect();
+    // A known term ending the run, when it starts at a word boundary (`使用|旋转位置嵌入`, not
+    // `通用|语言模型`).
+    let known_tail = (2..=chars.len().min(10)).rev().find_map(|k| {
+        let s: String = chars[chars.len() - k..].iter().collect();
+        if !known.contains_key(&concept_key(&s)) || !term_like_cjk(&s) {
+            return None;
+        }
+        let before: String = chars[..chars.len() - k].iter().collect();
+        let boundary = before.is_empty()
+            || before.ends_with(|c: char| ZH_FUNCTION_CHARS.contains(&c))
+            || jieba()
+                .cut(&before, false)
+                .last()
+                .is_some_and(|w| is_zh_stop_word(w) || general_freq(w) > COMMON_WORD_FREQ as usize);
+        boundary.then_some(s)
+    });
+    if known_tail.is_some() {
+        return known_tail;
+    }
+    // Last words up to a function word or a verb before the head (`高度关注智能体` → `智能体`).
+    let tags = jieba().tag(run, true);
+    let mut acc: Vec<&str> = Vec::new();
+    let mut n = 0;
+    for t in tags.iter().rev() {
+        let w = t.word;
+        let wc = w.chars().count();
+        let stop = is_zh_stop_word(w)
+            || (wc == 1 && ZH_FUNCTION_CHARS.contains(&w.chars().next().unwrap_or(' ')))
+            || !acc.is_empty()
+                && (["d", "p", "c", "u", "r", "m", "ad"].contains(&t.tag)
+                    || t.tag.starts_with('v') && general_freq(w) > COMMON_WORD_FREQ as usize);
+        if stop || n + wc > 8 {
+            break;
+        }
+        acc.push(w);
+        n += wc;
+    }
+    acc.reverse();
+    let s = acc.concat();
+    term_like_cjk(&s).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::chunk_note;
+    use crate::markdown::parse;
+
+    fn facts(src: &str) -> NoteFacts {
+        let note = parse(src);
+        let chunks = chunk_note("n.md", &note);
+        extract_note("n.md", &note, &chunks)
+    }
+
+    fn id(f: &NoteFacts, name: &str) -> Option<u32> {
+        let k = concept_key(name);
+        f.terms.iter().position(|t| t.key == k).map(|i| i as u32)
+    }
+
+    fn aliased(f: &NoteFacts, a: &str, b: &str) -> bool {
+        let (Some(x), Some(y)) = (id(f, a), id(f, b)) else { return false };
+        f.alias_pairs.iter().any(|p| (p.a, p.b) == (x, y) || (p.a, p.b) == (y, x))
+    }
+
+    fn rel(f: &NoteFacts, a: &str, r: Rel, b: &str) -> bool {
+        let (Some(x), Some(y)) = (id(f, a), id(f, b)) else { return false };
+        f.relations.iter().any(|e| e.from == x && e.to == y && e.rel == r)
+    }
+
+    #[test]
+    fn latin_spans() {
+        let t = "使用RMSNorm而非layer norm，Encoder和Decoder共享 next token prediction。";
+        let got: Vec<&str> = latin_term_spans(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(got, ["RMSNorm", "layer norm", "Encoder", "Decoder", "next token prediction"]);
+        let t = "LlamaRMSNorm is equivalent to T5LayerNorm in the HuggingFace code.";
+        let got: Vec<&str> = latin_term_spans(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(got, ["LlamaRMSNorm", "T5LayerNorm", "HuggingFace"]);
+        let t = "模型只有65B，用了1.4T token 和 d_k";
+        let got: Vec<&str> = latin_term_spans(t).into_iter().map(|(s, e)| &t[s..e]).collect();
+        assert_eq!(got, ["token"]);
+    }
+
+    #[test]
+    fn names_from_headings() {
+        assert_eq!(analyse_name("1.4 pRMSNorm介绍", true).0, Named::Single("pRMSNorm".into()));
+        assert_eq!(analyse_name("LLM 概念", true).0, Named::Single("LLM".into()));
+        assert_eq!(analyse_name("基本概念", true).0, Named::None);
+        assert_eq!(analyse_name("为什么大部分都是decoder only结构", true).0, Named::None);
+        assert_eq!(analyse_name("1.2 RMSNorm归一化函数", true).0, Named::Single("RMSNorm".into()));
+        assert_eq!(analyse_name("3.Post-LN 和 Pre-LN", true).0, Named::Coord(vec!["Post-LN".into(), "Pre-LN".into()]));
+        assert_eq!(
+            analyse_name("2. BN & LN & IN & GN", true).0,
+            Named::Coord(vec!["BN".into(), "LN".into(), "IN".into(), "GN".into()])
+        );
+        let (n, asides) = analyse_name("multi head 多头  （缩写MHA）", true);
+        assert_eq!(n, Named::Pair("multi head".into(), "多头".into()));
+        assert_eq!(asides, ["MHA"]);
+        assert_eq!(
+            analyse_name("scaled dot-product attention 缩放点积注意力", true).0,
+            Named::Pair("scaled dot-product attention".into(), "缩放点积注意力".into())
+        );
+        assert_eq!(analyse_name("分词 tokenize", true).0, Named::Pair("tokenize".into(), "分词".into()));
+        let (n, asides) = analyse_name("feed forward network （缩写是FFN）", true);
+        assert_eq!((n, asides), (Named::Single("feed forward network".into()), vec!["FFN".to_string()]));
+    }
+
+    #[test]
+    fn alias_pairs_from_brackets_and_restatements() {
+        let f = facts(
+            "# A\n\n采用了前置归一化（Pre-Norm），并使用**旋转位置嵌入**（Rotary Positional Embeddings，RoPE）代替原有的绝对位置编码。\n\n\
+             Internal Covariate Shift (ICS) 问题很难。FFN（Position-wise Feed-Forward Network）很常见。\n\n\
+             Meta（原Facebook）推出了LLaMA。\n\n采用前置归一化。\n",
+        );
+        assert!(aliased(&f, "前置归一化", "Pre-Norm"), "{:?}", f.alias_pairs);
+        assert!(aliased(&f, "旋转位置嵌入", "RoPE"));
+        assert!(aliased(&f, "旋转位置嵌入", "Rotary Positional Embeddings"));
+        assert!(aliased(&f, "Internal Covariate Shift", "ICS"));
+        assert!(aliased(&f, "FFN", "Position-wise Feed-Forward Network"));
+        assert!(!aliased(&f, "Meta", "原Facebook"));
+        let f = facts(
+            "# A\n\n**多头注意力**\n\n多头注意力，即MHA，是一种注意力。\n\n左边是Post-LN，即将LN放在addition之后。\n",
+        );
+        assert!(aliased(&f, "多头注意力", "MHA"), "{:?}", f.terms.iter().map(|t| &t.key).collect::<Vec<_>>());
+        assert!(!aliased(&f, "Post-LN", "LN"));
+    }
+
+    #[test]
+    fn heading_structure_gives_part_of_and_contrast() {
+        let f = facts(
+            "# 微调\n\n### LoRA\n\n低秩分解。\n\n### 基本概念\n\ntext\n\n# 对比\n\n## Post-LN 和 Pre-LN\n\ntext\n",
+        );
+        assert!(rel(&f, "LoRA", Rel::PartOf, "微调"));
+        assert!(rel(&f, "Post-LN", Rel::ContrastedWith, "Pre-LN"));
+        assert!(f.relations.iter().filter(|r| r.rel == Rel::PartOf).count() == 1, "{:?}", f.relations);
+        let e = f.relations.iter().find(|r| r.rel == Rel::PartOf).unwrap();
+        assert!(e.structural && e.line == 3, "{e:?}");
+    }
+
+    #[test]
+    fn list_under_category_intro_and_colon_lines() {
+        let f = facts(
+            "# N\n\n常用的Normalization方法主要有：\n\n- Batch Normalization（BN，2015年）、\n- Layer Normalization（LN，2016年）、\n\nBERT：encoder only\n\nPEFT ： 仅训练少量模型参数适应到下游任务\n",
+        );
+        assert!(rel(&f, "Batch Normalization", Rel::IsA, "Normalization"), "{:?}", f.relations);
+        assert!(rel(&f, "Layer Normalization", Rel::IsA, "Normalization"));
+        assert!(
+            rel(&f, "BERT", Rel::IsA, "encoder only"),
+            "{:?} {:?}",
+            f.relations,
+            f.terms.iter().map(|t| &t.key).collect::<Vec<_>>()
+        );
+        assert!(aliased(&f, "Batch Normalization", "BN"));
+        let d = f.definitions.iter().find(|d| Some(d.term) == id(&f, "PEFT")).expect("PEFT defined");
+        assert!(d.text.contains("仅训练少量"));
+    }
+
+    #[test]
+    fn a_list_without_relating_words_gives_no_typed_edge() {
+        let f = facts("# 模型列表\n\n- BERT\n- GPT-4\n- T5\n- LLaMA\n\nBERT、GPT-4、T5 和 LLaMA 都很有名。\n");
+        assert!(f.relations.is_empty(), "{:?}", f.relations);
+        assert!(!f.cooccurrence.is_empty());
+    }
+}

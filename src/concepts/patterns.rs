@@ -1,0 +1,993 @@
+//! Sentence patterns for typed relations: general Chinese and English cue words ("使用", "而非",
+//! "与…相比", "is a", "replaces" …) and the rules that find each cue's two arguments among the
+//! concept mentions of the sentence.
+//!
+//! Owns the cue lexicon and argument finding (nearest mention before the cue in the clause, first
+//! mention after it, coordination `A、B 和 C`, the head of `X 的 Y`, an omitted subject taken from
+//! the sentence topic or the section's concept). It works on one sentence at a time and knows
+//! nothing of notes, files or the corpus; it must hold no concept names, only cue words.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::model::Rel;
+
+/// A concept mention in a sentence: byte span in the sentence skeleton and a term id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub term: u32,
+}
+
+/// Where a subject may come from when the clause has none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// The concept the section is about (its heading), if any.
+    pub section_subject: Option<u32>,
+}
+
+/// One relation found in a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub from: u32,
+    pub to: u32,
+    pub rel: Rel,
+    pub confidence: f32,
+    pub cue: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    /// Nearest mention(s) before the match in the clause; else the sentence topic; else the
+    /// section's concept when the clause starts with the cue.
+    Before,
+    /// Like `Before` but never falls back: the argument must be written in the clause.
+    BeforeExplicit,
+    /// `Before`, or when nothing precedes in the clause, the first mention of the next clause
+    /// (`与 Y 相比，X …`).
+    BeforeOrNext,
+    /// Mention(s) right after the match.
+    After,
+    /// The last mention of the clause after the match, the head of `…的 Y` (for `is a`).
+    Head,
+    /// Mention(s) inside the named group: the last one and those coordinated with it.
+    Group(&'static str),
+    /// Like `Group`, falling back to `Before` when the group holds none.
+    GroupOrBefore(&'static str),
+    /// The mention that ends right before the match (across a comma): `Y，如 X1、X2`.
+    Previous,
+}
+
+struct Pattern {
+    name: &'static str,
+    rel: Rel,
+    re: &'static str,
+    from: Slot,
+    to: Slot,
+    confidence: f32,
+    /// Also emit `uses(subject, from)` (`Qwen 用 RMSNorm 取代了 LayerNorm`).
+    also_uses: bool,
+}
+
+const fn p(name: &'static str, rel: Rel, re: &'static str, from: Slot, to: Slot, confidence: f32) -> Pattern {
+    Pattern { name, rel, re, from, to, confidence, also_uses: false }
+}
+
+/// Characters of one clause (no clause delimiter).
+macro_rules! c {
+    () => {
+        r"[^,;:!?。]"
+    };
+}
+
+/// The patterns, most specific first. A cue consumed by an earlier pattern is not read again by a
+/// later one.
+/// A prefilter: the literal prefixes every match of each pattern starts with (`使用`, `而非`, `is a` …),
+/// in one Aho-Corasick automaton, so a sentence runs only the patterns whose cue occurs in it.
+struct Prefilter {
+    ac: aho_corasick::AhoCorasick,
+    /// Literal index → pattern index.
+    owner: Vec<usize>,
+    /// Patterns without a usable literal prefix: always run.
+    always: Vec<usize>,
+}
+
+fn prefilter() -> &'static Prefilter {
+    static P: OnceLock<Prefilter> = OnceLock::new();
+    P.get_or_init(|| {
+        use regex_syntax::hir::literal::Extractor;
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut owner = Vec::new();
+        let mut always = Vec::new();
+        for (i, (pat, _)) in patterns().iter().enumerate() {
+            let hir = regex_syntax::parse(pat.re).expect("valid pattern");
+            let seq = Extractor::new().extract(&hir);
+            match seq.literals() {
+                Some(ls) if !ls.is_empty() && ls.iter().all(|l| !l.as_bytes().is_empty()) => {
+                    for l in ls {
+                        lits.push(l.as_bytes().to_vec());
+                        owner.push(i);
+                    }
+                }
+                _ => always.push(i),
+            }
+        }
+        let ac = aho_corasick::AhoCorasick::new(&lits).expect("literals");
+        Prefilter { ac, owner, always }
+    })
+}
+
+/// Which patterns may match `s`.
+fn candidate_patterns(s: &str) -> Vec<bool> {
+    let p = prefilter();
+    let mut v = vec![false; patterns().len()];
+    for &i in &p.always {
+        v[i] = true;
+    }
+    for m in p.ac.find_overlapping_iter(s) {
+        v[p.owner[m.pattern().as_usize()]] = true;
+    }
+    v
+}
+
+fn patterns() -> &'static [(Pattern, Regex)] {
+    static P: OnceLock<Vec<(Pattern, Regex)>> = OnceLock::new();
+    P.get_or_init(|| {
+        use Rel::*;
+        use Slot::*;
+        let list = vec![
+            // ---- replaces
+            Pattern {
+                also_uses: true,
+                ..p(
+                    "用Y取代X",
+                    Replaces,
+                    concat!(
+                        r"(?:使用|采用|用|以)(?P<y>",
+                        c!(),
+                        r"{1,30}?)(?:来|去)?(?:取代|代替|替代|替换)了?(?P<x>",
+                        c!(),
+                        r"{0,30})"
+                    ),
+                    Group("y"),
+                    GroupOrBefore("x"),
+                    0.85,
+                )
+            },
+            p(
+                "将X替换为Y",
+                Replaces,
+                concat!(r"(?:将|把)(?P<x>", c!(), r"{1,30}?)(?:替换|更换|换|改)(?:为|成)(?P<y>", c!(), r"{0,30})"),
+                Group("y"),
+                Group("x"),
+                0.85,
+            ),
+            p("X替换为Y", Replaces, r"(?:替换为|替换成|更换为|换成|改成|改为)", After, BeforeExplicit, 0.8),
+            p("Y而非X", Replaces, r"而(?:非|不是)", BeforeExplicit, After, 0.85),
+            p("Y取代X", Replaces, r"(?:取代|代替|替代)了?", BeforeExplicit, After, 0.8),
+            p(
+                "X is replaced by Y",
+                Replaces,
+                r"(?i)(?-u:\b)(?:is|are|was|were|be) replaced (?:by|with)(?-u:\b)",
+                After,
+                BeforeExplicit,
+                0.85,
+            ),
+            p("Y instead of X", Replaces, r"(?i)(?-u:\b)instead of(?-u:\b)", BeforeExplicit, After, 0.75),
+            p("Y replaces X", Replaces, r"(?i)(?-u:\b)(?:replaces|replaced|replacing)(?-u:\b)", BeforeExplicit, After, 0.8),
+            // ---- contrasted_with / similar_to (circumfix forms first)
+            p(
+                "X与Y类似",
+                SimilarTo,
+                concat!(
+                    r"(?:与|和|跟|同)(?P<y>",
+                    c!(),
+                    r"{1,25}?)(?:类似|相似|相近|相当|近似|接近|一致|等价|相匹敌|差不多)"
+                ),
+                Before,
+                Group("y"),
+                0.75,
+            ),
+            p(
+                "X与Y相比",
+                ContrastedWith,
+                concat!(
+                    r"(?:与|和|跟|同)(?P<y>",
+                    c!(),
+                    r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的区别|的不同|不同|的差异|有所不同|的差别)"
+                ),
+                BeforeOrNext,
+                Group("y"),
+                0.75,
+            ),
+            p("X相较于Y", ContrastedWith, r"(?:相较于|相比于|相对于|相比|相较|对比于)", BeforeExplicit, After, 0.75),
+            p(
+                "X compared to Y",
+                ContrastedWith,
+                r"(?i)(?-u:\b)(?:compared (?:to|with)|in contrast to|versus|vs\.?)(?:\s|$)",
+                Before,
+                After,
+                0.7,
+            ),
+            p(
+                "X类似Y",
+                SimilarTo,
+                r"(?:类似于|类似|相当于|近似于|等价于|可以媲美|媲美|相匹敌)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            p(
+                "X is similar to Y",
+                SimilarTo,
+                r"(?i)(?-u:\b)(?:is|are) (?:similar|equivalent|comparable|analogous) to(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+            // ---- outperforms
+            p(
+                "X比Y更好",
+                Outperforms,
+                concat!(r"比(?P<y>", c!(), r"{1,20}?)(?:更|还|要)?(?:好|优|强|有更好|效果更好|表现更好|性能更好|更好)"),
+                BeforeExplicit,
+                Group("y"),
+                0.7,
+            ),
+            p("X不如Y", Outperforms, r"不如", After, Before, 0.7),
+            p("X优于Y", Outperforms, r"(?:优于|好于|强于|胜过|超越了?|超过了?)", Before, After, 0.7),
+            p(
+                "X outperforms Y",
+                Outperforms,
+                r"(?i)(?-u:\b)(?:outperforms?|outperformed|surpass(?:es|ed)?|(?:is|are|performs?) better than)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+            // ---- improves_on / mitigates
+            p(
+                "X是对Y的改进",
+                ImprovesOn,
+                concat!(r"是(?:对)?(?P<y>", c!(), r"{1,20}?)的+(?:改进|改良|优化|升级|扩展)"),
+                BeforeExplicit,
+                Group("y"),
+                0.8,
+            ),
+            p(
+                "X improves on Y",
+                ImprovesOn,
+                r"(?i)(?-u:\b)(?:improves? (?:on|upon)|an improvement (?:on|over)|improved version of)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+            p("X改进了Y", ImprovesOn, r"改进了", BeforeExplicit, After, 0.7),
+            p(
+                "X为了解决Y的问题",
+                ImprovesOn,
+                concat!(r"解决了?(?P<y>", c!(), r"{1,20}?)(?:对|在)", c!(), r"{0,30}?的问题"),
+                Before,
+                Group("y"),
+                0.7,
+            ),
+            p("X缓解Y", Mitigates, r"(?:缓解|避免|减轻|防止|克服|抑制|消除|解决)了?", Before, After, 0.7),
+            p(
+                "X mitigates Y",
+                Mitigates,
+                r"(?i)(?-u:\b)(?:mitigates?|alleviates?|avoids?|prevents?|solves?|addresses)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            p("X导致Y", Causes, r"(?:导致|引起|造成|引发)了?", BeforeExplicit, After, 0.65),
+            p("X causes Y", Causes, r"(?i)(?-u:\b)(?:causes?|leads? to|results? in)(?-u:\b)", BeforeExplicit, After, 0.65),
+            // ---- proposed_by
+            p(
+                "X由Y提出",
+                ProposedBy,
+                concat!(r"由(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
+                Before,
+                Group("y"),
+                0.8,
+            ),
+            p(
+                "X是Y提出的",
+                ProposedBy,
+                concat!(r"是(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
+                BeforeExplicit,
+                Group("y"),
+                0.8,
+            ),
+            p("Y提出了X", ProposedBy, r"(?:提出|推出|发布|开源)(?:了|的)?", After, BeforeExplicit, 0.75),
+            p(
+                "X proposed by Y",
+                ProposedBy,
+                r"(?i)(?-u:\b)(?:proposed|introduced|released|developed|published) by(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.8,
+            ),
+            // ---- is_a
+            p(
+                "X是Y的一种",
+                IsA,
+                concat!(r"是(?P<y>", c!(), r"{1,25}?)的+(?:一种|变体|一个|一类|特例|实例|特殊情况|子集|一员)"),
+                Before,
+                Group("y"),
+                0.8,
+            ),
+            p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", Before, Head, 0.75),
+            p("X属于Y", IsA, r"属于", Before, Head, 0.75),
+            p("Y，如X", IsA, r",\s*(?:例如|比如|譬如|诸如|如|包括|such as|including|e\.g\.)", After, Previous, 0.65),
+            p(
+                "X is a Y",
+                IsA,
+                r"(?i)(?-u:\b)(?:is|are) (?:a|an|one of the|a kind of|a type of|a variant of|a form of)(?-u:\b)",
+                BeforeExplicit,
+                Head,
+                0.7,
+            ),
+            p("X is a Y (plain)", IsA, r"(?i)(?-u:\b)(?:is|are) (?:a|an)(?-u:\b)", BeforeExplicit, Head, 0.6),
+            // ---- part_of
+            p(
+                "X由Y组成",
+                PartOf,
+                concat!(r"由(?P<y>", c!(), r"{1,30}?)(?:组成|构成)"),
+                Group("y"),
+                BeforeExplicit,
+                0.75,
+            ),
+            p("X包含Y", PartOf, r"(?:包含|包括|含有)了?", After, BeforeExplicit, 0.65),
+            p(
+                "X is part of Y",
+                PartOf,
+                r"(?i)(?-u:\b)(?:is|are) (?:a )?(?:part|component|module)s? of(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+            p(
+                "X consists of Y",
+                PartOf,
+                r"(?i)(?-u:\b)(?:consists of|is composed of|comprises|contains)(?-u:\b)",
+                After,
+                BeforeExplicit,
+                0.7,
+            ),
+            // ---- based_on
+            p(
+                "X在Y基础上",
+                BasedOn,
+                concat!(r"在(?P<y>", c!(), r"{1,20}?)(?:的)?基础上"),
+                BeforeExplicit,
+                Group("y"),
+                0.75,
+            ),
+            p("X基于Y", BasedOn, r"基于", BeforeExplicit, After, 0.7),
+            p("X based on Y", BasedOn, r"(?i)(?-u:\b)(?:is|are) (?:based|built) on(?-u:\b)", BeforeExplicit, After, 0.75),
+            // ---- used_for
+            p(
+                "X用于Y",
+                UsedFor,
+                r"(?:适用于|适合于|适合|被用于|被用来|用于|用来|用在|应用于|应用在)",
+                Before,
+                After,
+                0.7,
+            ),
+            p(
+                "X is used for Y",
+                UsedFor,
+                r"(?i)(?-u:\b)(?:(?:is|are|was|were|be|been) )?(?:used for|used to|suitable for|applied to|designed for)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            // ---- uses
+            p("X使用Y", Uses, r"(?:使用|采用|运用|引入|借助|用了|加入了)了?", Before, After, 0.75),
+            p(
+                "X uses Y",
+                Uses,
+                r"(?i)(?-u:\b)(?:uses|adopts|adopted|employs|employed|utilizes|utilises|leverages|introduces)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+        ];
+        list.into_iter()
+            .map(|pat| {
+                let re = Regex::new(pat.re).unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
+                (pat, re)
+            })
+            .collect()
+    })
+}
+
+fn is_clause_delim(c: char) -> bool {
+    matches!(c, ',' | ';' | ':' | '!' | '?' | '。')
+}
+
+/// Text that may stand between coordinated mentions.
+fn is_coordinator(gap: &str) -> bool {
+    let g = gap.trim();
+    g.is_empty() && !gap.is_empty()
+        || matches!(
+            g,
+            "、" | "和" | "与" | "及" | "以及" | "或" | "或者" | "&" | "/" | "and" | "or" | "、和" | "+" | "跟"
+        )
+}
+
+/// Words allowed between a cue and its object: particles, determiners, light modifiers.
+fn light_gap(gap: &str, max_chars: usize) -> bool {
+    let g = gap.trim();
+    if g.chars().count() > max_chars {
+        return false;
+    }
+    // No other verb cue in between.
+    !["使用", "采用", "用于", "而非", "取代", "代替", "提出", "是", "包括", "适用"].iter().any(|v| g.contains(v))
+}
+
+/// Connectors, adverbs and pronouns that may open a clause whose subject is left out.
+#[rustfmt::skip]
+const SUBJECTLESS_OPENERS: &[&str] = &[
+    "并且", "而且", "同时", "此外", "另外", "其次", "然后", "最后", "首先", "主要", "则", "还", "也", "都", "均",
+    "可以", "会", "直接", "进一步", "并", "且", "又", "它", "其", "通过", "在", "该方法", "该模型", "这里", "本文",
+    "作者", "进而", "从而", "因此", "所以", "故", "还可以", "也可以", "不仅", "就", "便", "只", "仅", "而", "但是",
+    "但", "可", "能", "即", "以", "来",
+];
+
+/// Prefix text that leaves a clause without a subject: connectors, numbering, adverbs.
+fn subjectless_prefix(prefix: &str) -> bool {
+    let mut t = super::text::strip_numbering(prefix).trim();
+    loop {
+        let before = t;
+        for w in SUBJECTLESS_OPENERS {
+            t = t.strip_prefix(w).unwrap_or(t).trim_start();
+        }
+        if t == before {
+            break;
+        }
+    }
+    t.chars().filter(|c| c.is_alphanumeric()).count() <= 2
+}
+
+struct Sentence<'a> {
+    s: &'a str,
+    mentions: &'a [Span],
+    /// Clause boundaries: byte ranges.
+    clauses: Vec<(usize, usize)>,
+    /// Mentions that are the object of a comparison or a base (`与 Y 相比`, `在 Y 基础上`): never the
+    /// subject of a later verb.
+    oblique: Vec<bool>,
+    /// For mentions already read as objects: the subjects of that relation (`A 采用了 B 并使用 C`:
+    /// C's subject is A).
+    subject_of_object: Vec<Option<Vec<u32>>>,
+}
+
+impl<'a> Sentence<'a> {
+    fn new(s: &'a str, mentions: &'a [Span]) -> Self {
+        let mut clauses = Vec::new();
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            if is_clause_delim(c) {
+                clauses.push((start, i));
+                start = i + c.len_utf8();
+            }
+        }
+        clauses.push((start, s.len()));
+        Sentence {
+            s,
+            mentions,
+            clauses,
+            oblique: vec![false; mentions.len()],
+            subject_of_object: vec![None; mentions.len()],
+        }
+    }
+
+    fn clause_of(&self, pos: usize) -> (usize, usize) {
+        self.clauses.iter().copied().find(|&(a, b)| pos >= a && pos <= b).unwrap_or((0, self.s.len()))
+    }
+
+    fn clause_index(&self, pos: usize) -> usize {
+        self.clauses.iter().position(|&(a, b)| pos >= a && pos <= b).unwrap_or(0)
+    }
+
+    /// Mentions coordinated with mention `i`, walking left (`dir < 0`) or right.
+    fn coordinated(&self, i: usize, right: bool, lo: usize, hi: usize) -> Vec<usize> {
+        let mut out = vec![i];
+        let mut cur = i;
+        loop {
+            let next = if right { cur + 1 } else { cur.wrapping_sub(1) };
+            let Some(m) = self.mentions.get(next) else { break };
+            if m.start < lo || m.end > hi {
+                break;
+            }
+            let (a, b) = if right { (self.mentions[cur].end, m.start) } else { (m.end, self.mentions[cur].start) };
+            if a > b || !is_coordinator(&self.s[a..b]) {
+                break;
+            }
+            out.push(next);
+            cur = next;
+        }
+        out
+    }
+
+    /// Follows `X 的 Y` to its head Y (`带有 SwiGLU 激活函数的 FFN` → FFN), through adjacent
+    /// modifiers (`多头注意力并行放置的 Adapter` → Adapter).
+    fn head_of(&self, i: usize, hi: usize) -> usize {
+        let mut head = i;
+        loop {
+            let from = self.mentions[head].end;
+            let rest = &self.s[from..hi.max(from)];
+            // The first `的` within a short modifier stretch, then a mention right after it.
+            let Some(de) = rest.char_indices().take(8).find(|&(_, c)| c == '的').map(|(k, _)| k) else { break };
+            let stretch = &rest[..de];
+            if stretch.contains(['、', ',', ';'])
+                || ["是", "使用", "采用", "用于", "优于", "而"].iter().any(|v| stretch.contains(v))
+            {
+                break;
+            }
+            let after = from + de + '的'.len_utf8();
+            let after = after + (self.s[after..].len() - self.s[after..].trim_start().len());
+            match self.mentions.iter().position(|m| m.start == after && m.end <= hi) {
+                Some(n) if n > head => head = n,
+                _ => break,
+            }
+        }
+        head
+    }
+
+    fn before(&self, pos: usize, lo: usize, max_gap: usize) -> Option<usize> {
+        let mut limit = pos;
+        let mut i = loop {
+            let i = (0..self.mentions.len())
+                .rev()
+                .find(|&i| self.mentions[i].end <= limit && self.mentions[i].start >= lo && !self.oblique[i])?;
+            // `在 Xsum 和 MT 这两个任务上`: a place, not the subject; look further left.
+            let group = self.coordinated(i, false, lo, pos);
+            let first = *group.last().unwrap_or(&i);
+            if self.is_locative(first, i) {
+                limit = self.mentions[first].start;
+                continue;
+            }
+            break i;
+        };
+        // `A 相较于 B 引入了 C`: B is the thing compared with, A the subject.
+        if i > 0 && self.mentions[i - 1].start >= lo {
+            let g = self.s[self.mentions[i - 1].end..self.mentions[i].start].trim();
+            if matches!(
+                g,
+                "相较于" | "相比于" | "相比" | "相对于" | "比" | "对比" | "较" | "compared to" | "compared with"
+            ) {
+                i -= 1;
+            }
+        }
+        let gap = &self.s[self.mentions[i].end..pos];
+        let enumerated = gap.contains('、') || {
+            let b = gap.as_bytes();
+            (1..b.len()).any(|k| b[k] == b'.' && b[k - 1].is_ascii_digit())
+        };
+        (gap.chars().count() <= max_gap && !gap.contains(['(', '[']) && !enumerated).then_some(i)
+    }
+
+    /// True when mention `first` (through `last`, coordinated) is a place: `在 X 上`, `对 X`, `从 X`.
+    fn is_locative(&self, first: usize, last: usize) -> bool {
+        let prefix = self.s[..self.mentions[first].start].trim_end();
+        let suffix = self.s[self.mentions[last].end..].trim_start();
+        ["在", "对", "对于", "从", "当", "于"].iter().any(|p| prefix.ends_with(p))
+            || ["上", "中", "里", "内", "时"].iter().any(|p| suffix.starts_with(p))
+    }
+
+    /// `A 采用了 B 并使用 C`: when the mention before the cue was the object of an earlier verb and
+    /// only a conjunction stands between, the earlier verb's subject is this one's.
+    fn shared_subject(&self, i: usize, pos: usize) -> Option<Vec<u32>> {
+        let subj = self.subject_of_object[i].as_ref()?;
+        let gap = self.s[self.mentions[i].end..pos].trim();
+        ["并", "并且", "且", "同时", "而且", "还", "也", "并使用", ""]
+            .iter()
+            .any(|c| gap.starts_with(c) && gap.chars().count() <= 4)
+            .then(|| subj.clone())
+    }
+
+    fn after(&self, pos: usize, hi: usize, max_gap: usize) -> Option<usize> {
+        let i = self.mentions.iter().position(|m| m.start >= pos && m.end <= hi)?;
+        light_gap(&self.s[pos..self.mentions[i].start], max_gap).then_some(i)
+    }
+
+    /// The topic for a clause without a subject: the mention opening the nearest earlier clause
+    /// of the sentence (`Pre Norm结构往往更容易训练,但最终效果通常不如Post Norm`).
+    fn topic(&self, clause: usize) -> Option<usize> {
+        for ci in (0..clause).rev() {
+            let (a, b) = self.clauses[ci];
+            if let Some(i) = self.mentions.iter().position(|m| m.start >= a && m.end <= b) {
+                let prefix = self.s[a..self.mentions[i].start].trim_end();
+                let suffix = self.s[self.mentions[i].end..b].trim_start();
+                // `在 CNN 上` is a place, not a subject.
+                let locative = ["在", "对", "对于", "从", "当", "于"].iter().any(|p| prefix.ends_with(p))
+                    || ["上", "中", "里", "内", "时"].iter().any(|p| suffix.starts_with(p));
+                if subjectless_prefix(prefix) && !self.oblique[i] && !locative {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The relations one sentence states. `skeleton` is the NFKC sentence without bracketed asides;
+/// `mentions` are sorted, non-overlapping spans in it.
+pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::new();
+    if mentions.is_empty() {
+        return out;
+    }
+    let t = skeleton.trim_end();
+    if t.ends_with('?') || ["为什么", "如何", "是否", "吗?", "怎么"].iter().any(|q| t.contains(q)) {
+        return out;
+    }
+    let mut sent = Sentence::new(skeleton, mentions);
+    let mut consumed: Vec<(usize, usize)> = Vec::new();
+    // One pass to find which patterns can match at all.
+    let present = candidate_patterns(skeleton);
+    for (pi, (pat, re)) in patterns().iter().enumerate() {
+        if !present[pi] {
+            continue;
+        }
+        let mut pos = 0;
+        while pos < skeleton.len() {
+            // The DFA finds the match; captures are computed only for patterns with groups.
+            let Some(m) = re.find_at(skeleton, pos) else { break };
+            let (ms, me) = (m.start(), m.end());
+            let caps = if re.captures_len() > 1 { re.captures_at(skeleton, ms) } else { None };
+            // On failure try again from the next character: a lazy group may have started too early.
+            pos = ms + skeleton[ms..].chars().next().map_or(1, char::len_utf8);
+            if consumed.iter().any(|&(a, b)| ms < b && a < me) {
+                continue;
+            }
+            // A cue inside a mention is part of a name, not a cue.
+            if mentions.iter().any(|x| (x.start <= ms && ms < x.end) || (x.start < me && me < x.end)) {
+                continue;
+            }
+            if negated(skeleton, ms) {
+                pos = me;
+                continue;
+            }
+            let group = |name: &str| caps.as_ref().and_then(|c| c.name(name)).map(|g| (g.start(), g.end()));
+            // `X 的具体结构就是一个 Y`: a statement about an attribute of X, not that X is a Y.
+            if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
+                continue;
+            }
+            let Some((froms, fconf)) = resolve(&sent, pat.from, ms, me, &group, ctx) else { continue };
+            let Some((tos, tconf)) = resolve(&sent, pat.to, ms, me, &group, ctx) else { continue };
+            let conf = pat.confidence * fconf * tconf;
+            let mut any = false;
+            for &f in &froms {
+                for &to in &tos {
+                    if f != to {
+                        out.push(Found { from: f, to, rel: pat.rel, confidence: conf, cue: pat.name });
+                        any = true;
+                    }
+                }
+            }
+            if any {
+                consumed.push((ms, me));
+                pos = me;
+                // Mentions inside a comparison / base group are obliques; objects remember subjects.
+                let oblique_group = matches!(
+                    pat.rel,
+                    Rel::ContrastedWith | Rel::SimilarTo | Rel::BasedOn | Rel::Outperforms | Rel::ImprovesOn
+                );
+                for (k, m) in mentions.iter().enumerate() {
+                    if m.start >= ms && m.end <= me && tos.contains(&m.term) {
+                        if oblique_group {
+                            sent.oblique[k] = true;
+                        } else if sent.subject_of_object[k].is_none() {
+                            sent.subject_of_object[k] = Some(froms.clone());
+                        }
+                    }
+                }
+                if pat.rel == Rel::Uses || pat.rel == Rel::Replaces {
+                    // The object right after the cue (outside the match for simple cues).
+                    if let Some(k) = mentions.iter().position(|m| m.start >= me && tos.contains(&m.term))
+                        && sent.subject_of_object[k].is_none()
+                    {
+                        sent.subject_of_object[k] = Some(froms.clone());
+                    }
+                }
+                if pat.also_uses
+                    && let Some((subj, sconf)) = resolve(&sent, Slot::BeforeExplicit, ms, me, &group, ctx)
+                {
+                    for &s in &subj {
+                        for &f in &froms {
+                            if s != f && !tos.contains(&s) {
+                                out.push(Found {
+                                    from: s,
+                                    to: f,
+                                    rel: Rel::Uses,
+                                    confidence: 0.75 * sconf,
+                                    cue: pat.name,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An attribute noun between the nearest mention and the cue (`X具体结构就是`, `X的作用是`).
+fn attribute_before(s: &str, mentions: &[Span], pos: usize) -> bool {
+    let from = mentions.iter().rev().find(|m| m.end <= pos).map_or(0, |m| m.end);
+    let gap = &s[from..pos];
+    [
+        "结构", "作用", "目的", "思想", "原理", "核心", "本质", "优势", "问题", "缺点", "优点", "区别", "特点", "效果",
+        "参数", "输出", "输入",
+    ]
+    .iter()
+    .any(|w| gap.contains(w))
+}
+
+fn negated(s: &str, pos: usize) -> bool {
+    let before: Vec<char> = s[..pos].chars().rev().take(3).collect();
+    let zh = before.iter().any(|c| matches!(c, '不' | '未' | '无' | '没'))
+        && !(before.first() == Some(&'而') || before.starts_with(&['非', '而']));
+    let l = s[..pos].to_ascii_lowercase();
+    let l = l.trim_end();
+    zh || l.ends_with(" not") || l.ends_with("n't") || l.ends_with(" never") || l.ends_with(" no")
+}
+
+type GroupFn<'a> = dyn Fn(&str) -> Option<(usize, usize)> + 'a;
+
+/// The term ids a slot resolves to, with a confidence factor (< 1 for fallbacks).
+fn resolve(
+    sent: &Sentence<'_>,
+    slot: Slot,
+    ms: usize,
+    me: usize,
+    group: &GroupFn<'_>,
+    ctx: Context,
+) -> Option<(Vec<u32>, f32)> {
+    let terms = |idx: Vec<usize>| idx.into_iter().map(|i| sent.mentions[i].term).collect::<Vec<u32>>();
+    let (clo, chi) = sent.clause_of(ms);
+    match slot {
+        Slot::Before | Slot::BeforeExplicit | Slot::BeforeOrNext => {
+            if let Some(i) = sent.before(ms, clo, 14) {
+                if let Some(subj) = sent.shared_subject(i, ms) {
+                    return Some((subj, 1.0));
+                }
+                return Some((terms(sent.coordinated(i, false, clo, chi)), 1.0));
+            }
+            if slot == Slot::BeforeExplicit {
+                return None;
+            }
+            if slot == Slot::BeforeOrNext {
+                let ci = sent.clause_index(ms);
+                if let Some(&(a, b)) = sent.clauses.get(ci + 1)
+                    && let Some(i) = sent.mentions.iter().position(|m| m.start >= a && m.end <= b)
+                    && subjectless_prefix(&sent.s[a..sent.mentions[i].start])
+                {
+                    return Some((terms(sent.coordinated(i, true, a, b)), 1.0));
+                }
+            }
+            // Omitted subject: the topic of the sentence, else the section's concept when the clause
+            // starts with the cue.
+            if let Some(i) = sent.topic(sent.clause_index(ms)) {
+                let (a, b) = sent.clause_of(sent.mentions[i].start);
+                return Some((terms(sent.coordinated(i, true, a, b)), 0.85));
+            }
+            if subjectless_prefix(&sent.s[clo..ms])
+                && let Some(s) = ctx.section_subject
+            {
+                return Some((vec![s], 0.85));
+            }
+            None
+        }
+        Slot::After => {
+            let (_, chi) = sent.clause_of(me);
+            let i = sent.after(me, chi, 8)?;
+            let h = sent.head_of(i, chi);
+            Some((terms(sent.coordinated(h, true, me, chi)), 1.0))
+        }
+        Slot::Head => {
+            let (_, chi) = sent.clause_of(me);
+            // The last mention of the clause after the cue, when only a short tail follows it and
+            // the words before it are modifiers (`是一个 decoder only 的模型`).
+            let cands: Vec<usize> = (0..sent.mentions.len())
+                .filter(|&i| sent.mentions[i].start >= me && sent.mentions[i].end <= chi)
+                .collect();
+            let &last = cands.last()?;
+            let tail = sent.s[sent.mentions[last].end..chi].trim().trim_end_matches(['.', '。']);
+            let latin_tail = !super::text::has_cjk(tail) && tail.split_whitespace().count() <= 2;
+            let tail_ok =
+                tail.chars().count() <= 4 || tail.starts_with('的') && tail.chars().count() <= 5 || latin_tail;
+            let between = &sent.s[me..sent.mentions[cands[0]].start];
+            if !tail_ok || !light_gap(between, 12) {
+                return None;
+            }
+            let first = *cands.first()?;
+            // Coordinated heads: `是一种 A 或 B` is rare; take the last and its coordinated left.
+            let idx = sent.coordinated(last, false, sent.mentions[first].start, chi);
+            Some((terms(idx), 1.0))
+        }
+        Slot::Group(name) | Slot::GroupOrBefore(name) => {
+            let found = group(name).and_then(|(a, b)| {
+                let inside: Vec<usize> = (0..sent.mentions.len())
+                    .filter(|&i| sent.mentions[i].start >= a && sent.mentions[i].end <= b)
+                    .collect();
+                let &last = inside.last()?;
+                let mut chosen = sent.coordinated(last, false, a, b);
+                chosen.reverse();
+                // Little text around the mentions: the group is a noun phrase, not a clause.
+                let lead = sent.s[a..sent.mentions[chosen[0]].start].trim().chars().count();
+                let trail = sent.s[sent.mentions[last].end..b].trim().chars().count();
+                if lead > 8 || trail > 4 {
+                    return None;
+                }
+                Some(chosen)
+            });
+            match (found, slot) {
+                (Some(idx), _) => Some((terms(idx), 1.0)),
+                (None, Slot::GroupOrBefore(_)) => {
+                    let (a, _) = group(name).unwrap_or((me, me));
+                    if sent.s[a..].split(is_clause_delim).next().is_some_and(|g| g.trim().chars().count() <= 3) {
+                        resolve(sent, Slot::BeforeExplicit, ms, me, group, ctx)
+                    } else {
+                        None
+                    }
+                }
+                _ => None,
+            }
+        }
+        Slot::Previous => {
+            // The mention ending right before the cue (the cue starts with the comma).
+            let i = sent.mentions.iter().rposition(|m| m.end <= ms)?;
+            let gap = sent.s[sent.mentions[i].end..ms].trim();
+            if !matches!(gap, "" | "等" | "等等") {
+                return None;
+            }
+            Some((vec![sent.mentions[i].term], 1.0))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Marks mentions with brackets: "[LLaMA]使用[RMSNorm]" → skeleton + spans; ids in order of
+    /// first appearance of each distinct name.
+    fn parse(marked: &str) -> (String, Vec<Span>, Vec<String>) {
+        let mut s = String::new();
+        let mut spans = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut cur: Option<usize> = None;
+        for c in marked.chars() {
+            match c {
+                '[' => cur = Some(s.len()),
+                ']' => {
+                    let st = cur.take().unwrap();
+                    let name = s[st..].to_string();
+                    let id = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+                        names.push(name.clone());
+                        names.len() - 1
+                    });
+                    spans.push(Span { start: st, end: s.len(), term: id as u32 });
+                }
+                _ => s.push(c),
+            }
+        }
+        (s, spans, names)
+    }
+
+    fn rels(marked: &str, section: Option<&str>) -> Vec<(String, Rel, String)> {
+        let (s, spans, mut names) = parse(marked);
+        let section_subject = section.map(|n| {
+            names.push(n.to_string());
+            (names.len() - 1) as u32
+        });
+        let mut v: Vec<(String, Rel, String)> = find_relations(&s, &spans, Context { section_subject })
+            .into_iter()
+            .map(|f| (names[f.from as usize].clone(), f.rel, names[f.to as usize].clone()))
+            .collect();
+        v.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+        v.dedup();
+        v
+    }
+
+    fn has(v: &[(String, Rel, String)], a: &str, r: Rel, b: &str) -> bool {
+        v.iter().any(|(x, rr, y)| x == a && *rr == r && y == b)
+    }
+
+    #[test]
+    fn chinese_uses_and_replaces() {
+        let v = rels("并且 使用[RMSNorm]而非[layernorm];", Some("LLaMA"));
+        assert!(has(&v, "LLaMA", Rel::Uses, "RMSNorm"), "{v:?}");
+        assert!(has(&v, "RMSNorm", Rel::Replaces, "layernorm"), "{v:?}");
+        let v = rels("[Qwen]也用了[Pre-Norm] & [RMSNorm]。", None);
+        assert!(has(&v, "Qwen", Rel::Uses, "Pre-Norm") && has(&v, "Qwen", Rel::Uses, "RMSNorm"), "{v:?}");
+        let v = rels("此外,[Qwen]用[RMSNorm]取代了传统[层归一化]技术。", None);
+        assert!(has(&v, "RMSNorm", Rel::Replaces, "层归一化"), "{v:?}");
+        assert!(has(&v, "Qwen", Rel::Uses, "RMSNorm"), "{v:?}");
+        assert!(!has(&v, "Qwen", Rel::Uses, "层归一化"), "{v:?}");
+        let v = rels("[LLaMA]中直接将[FFN]中的[ReLU]替换为[SwiGLU]", None);
+        assert!(has(&v, "SwiGLU", Rel::Replaces, "ReLU"), "{v:?}");
+        let v = rels("在 HuggingFace 的 Transformer 库中 [Swish1] 函数使用 [silu] 函数代替。", None);
+        assert!(has(&v, "silu", Rel::Replaces, "Swish1"), "{v:?}");
+        assert!(!has(&v, "Swish1", Rel::Uses, "silu"), "{v:?}");
+        let v = rels("[MHA]改成[GQA]:整体参数量会有减少", None);
+        assert!(has(&v, "GQA", Rel::Replaces, "MHA"), "{v:?}");
+        let v = rels("所以提出可以用部分数据的[RMSNorm]来代替全部的计算", None);
+        assert!(v.is_empty(), "{v:?}");
+        let v = rels("[LLaMA]基于[Transformer]", None);
+        assert!(has(&v, "LLaMA", Rel::BasedOn, "Transformer"), "{v:?}");
+        let v = rels("[Alpaca]是在[LLaMA]基础上精调的模型", None);
+        assert!(has(&v, "Alpaca", Rel::BasedOn, "LLaMA"), "{v:?}");
+    }
+
+    #[test]
+    fn chinese_is_a_part_of_and_contrast() {
+        let v = rels("[GQA]和[MQA]都是[注意力]的变体,其中多个查询头关注相同的键", None);
+        assert!(has(&v, "GQA", Rel::IsA, "注意力") && has(&v, "MQA", Rel::IsA, "注意力"), "{v:?}");
+        let v = rels("[LlaMa] 是一个[decoder only]的模型,训练语料主要以英文为主", None);
+        assert!(has(&v, "LlaMa", Rel::IsA, "decoder only"), "{v:?}");
+        let v = rels("[Causal LLM]属于[自回归模型]", None);
+        assert!(has(&v, "Causal LLM", Rel::IsA, "自回归模型"), "{v:?}");
+        let v = rels("[BN]适用于固定深度的[前向神经网络],如[CNN],不适用于[RNN];", None);
+        assert!(has(&v, "CNN", Rel::IsA, "前向神经网络"), "{v:?}");
+        assert!(has(&v, "BN", Rel::UsedFor, "前向神经网络"), "{v:?}");
+        assert!(!has(&v, "BN", Rel::UsedFor, "RNN"), "negated: {v:?}");
+        let v = rels("[MoE]包含[专家]和[门控网络]", None);
+        assert!(has(&v, "专家", Rel::PartOf, "MoE") && has(&v, "门控网络", Rel::PartOf, "MoE"), "{v:?}");
+        let v = rels("与[layerNorm]相比,[RMS Norm]的主要区别在于去掉了减去均值的部分", None);
+        assert!(has(&v, "RMS Norm", Rel::ContrastedWith, "layerNorm"), "{v:?}");
+        let v = rels("[GPT-2] 相较于 [GPT] 就引入了[前置层归一化方法]", None);
+        assert!(has(&v, "GPT-2", Rel::ContrastedWith, "GPT"), "{v:?}");
+        assert!(has(&v, "GPT-2", Rel::Uses, "前置层归一化方法"), "{v:?}");
+        let v = rels("[Deep Norm]是对[Post-LN]的的改进,具体的:", None);
+        assert!(has(&v, "Deep Norm", Rel::ImprovesOn, "Post-LN"), "{v:?}");
+        let v = rels("[GQA]和[MQA]均比[MHA]有更好的吞吐量", None);
+        assert!(has(&v, "GQA", Rel::Outperforms, "MHA") && has(&v, "MQA", Rel::Outperforms, "MHA"), "{v:?}");
+        let v = rels("[LN]用于[RNN]效果比较明显,但是在[CNN]上,效果不如[BN]。", None);
+        assert!(has(&v, "BN", Rel::Outperforms, "LN"), "{v:?}");
+        let v = rels("2023年2月,[Meta]推出了[LLaMA]大模型", None);
+        assert!(has(&v, "LLaMA", Rel::ProposedBy, "Meta"), "{v:?}");
+        let v = rels("[AdapterFusion]解决了[灾难性遗忘]、[任务间干扰]和[训练不稳定]的问题", None);
+        assert!(has(&v, "AdapterFusion", Rel::Mitigates, "任务间干扰"), "{v:?}");
+        let v = rels("[GN]是为了解决[BN]对较小的mini-batch size效果差的问题。", None);
+        assert!(has(&v, "GN", Rel::ImprovesOn, "BN"), "{v:?}");
+    }
+
+    #[test]
+    fn english_patterns() {
+        let v = rels("[LLaMA] uses [RMSNorm] and [SwiGLU].", None);
+        assert!(has(&v, "LLaMA", Rel::Uses, "RMSNorm") && has(&v, "LLaMA", Rel::Uses, "SwiGLU"), "{v:?}");
+        let v = rels("[RMSNorm] replaces [LayerNorm] in the block.", None);
+        assert!(has(&v, "RMSNorm", Rel::Replaces, "LayerNorm"), "{v:?}");
+        let v = rels("[BERT] is an [encoder-only] model.", None);
+        assert!(has(&v, "BERT", Rel::IsA, "encoder-only"), "{v:?}");
+        let v = rels("[LlamaRMSNorm] is equivalent to [T5LayerNorm]", None);
+        assert!(has(&v, "LlamaRMSNorm", Rel::SimilarTo, "T5LayerNorm"), "{v:?}");
+        let v = rels("[LLaMA] was released by [Meta] in 2023.", None);
+        assert!(has(&v, "LLaMA", Rel::ProposedBy, "Meta"), "{v:?}");
+        let v = rels("[LoRA] is used for [fine-tuning].", None);
+        assert!(has(&v, "LoRA", Rel::UsedFor, "fine-tuning"), "{v:?}");
+    }
+
+    #[test]
+    fn no_relation_without_a_cue_or_in_questions() {
+        assert!(rels("[BERT]、[GPT]、[T5]", None).is_empty());
+        assert!(rels("为什么[LLaMA]使用[RMSNorm]?", None).is_empty());
+        assert!(rels("[BN]的使用位置:全连接层或卷积操作之后", None).is_empty());
+    }
+}
+#[cfg(test)]
+mod prefilter_tests {
+    #[test]
+    fn almost_every_pattern_has_a_literal_cue_for_the_prefilter() {
+        let p = super::prefilter();
+        assert!(p.always.len() <= 2, "{:?}", p.always.iter().map(|&i| super::patterns()[i].0.name).collect::<Vec<_>>());
+    }
+}
