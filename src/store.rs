@@ -10,6 +10,8 @@
 //! - `manifest.json`: format and tokenizer versions, the corpus vocabulary, per note its content
 //!   hash, title, chunk ids and vocabulary contribution. Written last, atomically.
 //! - `tantivy/`: the lexical index.
+//! - `concepts.json`: per note, the concept-graph facts extracted from it (re-extracted only when
+//!   the note changes); `graph.json`: the concept graph merged from all of them.
 //! - `vectors.bin`: chunk embeddings (see `vectors`), filled in for chunks that lack one whenever an
 //!   embedder is at hand.
 //! - `.lock`: held (OS file lock) by the one process allowed to write.
@@ -22,6 +24,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::{Chunk, chunk_note};
+use crate::concepts::{self, ConceptGraph, NoteFacts};
 use crate::corpus::{self, Corpus, NoteSource, Skipped};
 use crate::error::{Error, Result};
 use crate::lexical::LexicalIndex;
@@ -36,6 +39,8 @@ const MANIFEST: &str = "manifest.json";
 const LEXICAL_DIR: &str = "tantivy";
 const LOCK: &str = ".lock";
 const VECTORS: &str = "vectors.bin";
+const FACTS: &str = "concepts.json";
+const GRAPH: &str = "graph.json";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -84,6 +89,13 @@ pub struct UpdateReport {
     pub embedded: usize,
     /// Chunks that have no vector (no embedder was available).
     pub vectors_missing: usize,
+    /// Notes whose concept facts were extracted in this update.
+    pub graph_notes_extracted: usize,
+    pub graph_concepts: usize,
+    pub graph_typed_edges: usize,
+    /// Time spent extracting facts and merging the concept graph.
+    #[serde(serialize_with = "ser_secs")]
+    pub graph_took: Duration,
     /// Set when the whole index was rebuilt, with the reason.
     pub rebuilt: Option<String>,
     #[serde(serialize_with = "ser_secs")]
@@ -229,6 +241,18 @@ impl Store {
         }
     }
 
+    /// The concept graph (empty when the index has none yet).
+    pub fn load_graph(&self) -> Result<ConceptGraph> {
+        let path = self.dir.join(GRAPH);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => ConceptGraph::from_json(&text).map_err(|e| {
+                Error::index(&path, format!("damaged concept graph ({e}); run `notegraph index` after deleting it"))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConceptGraph::default()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
     /// The chunk vectors (empty when none were made yet).
     pub fn load_vectors(&self) -> Result<VectorSet> {
         VectorSet::load(&self.dir.join(VECTORS))
@@ -368,6 +392,7 @@ impl Store {
             notes: entries,
         };
         report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
+        refresh_graph(dir, &manifest, &prepared, &unchanged, &mut report)?;
         refresh_vectors(dir, &manifest, &prepared, &lexical, embedder, &mut report, progress)?;
         if !report.lexical_noop() || read_manifest(dir)?.is_none() {
             let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::index(dir, e))?;
@@ -449,4 +474,61 @@ fn refresh_vectors(
     report.embedded = embedded.len();
     report.vectors_missing = ids.len() - vectors.len();
     vectors.save(&path)
+}
+
+/// Per-note concept facts as stored.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FactsFile {
+    version: u32,
+    notes: BTreeMap<String, NoteFacts>,
+}
+
+/// Brings the concept graph in line with the manifest: facts of removed notes dropped, of new and
+/// changed notes extracted (and of any note whose stored facts are missing or from another
+/// extractor version), then everything merged again.
+fn refresh_graph(
+    dir: &Path,
+    manifest: &Manifest,
+    prepared: &[PreparedNote],
+    unchanged: &[NoteSource],
+    report: &mut UpdateReport,
+) -> Result<()> {
+    let started = Instant::now();
+    let facts_path = dir.join(FACTS);
+    let graph_path = dir.join(GRAPH);
+    let mut facts: FactsFile = std::fs::read(&facts_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|f: &FactsFile| f.version == concepts::FACTS_VERSION)
+        .unwrap_or_default();
+    facts.version = concepts::FACTS_VERSION;
+    let before = facts.notes.len();
+    facts.notes.retain(|path, _| manifest.notes.contains_key(path));
+    let mut changed = facts.notes.len() != before;
+    for p in prepared {
+        facts.notes.insert(p.source.rel_path.clone(), concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks));
+        report.graph_notes_extracted += 1;
+        changed = true;
+    }
+    for n in unchanged {
+        if !facts.notes.contains_key(&n.rel_path) {
+            let p = prepare(n.clone());
+            facts
+                .notes
+                .insert(p.source.rel_path.clone(), concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks));
+            report.graph_notes_extracted += 1;
+            changed = true;
+        }
+    }
+    if !changed && graph_path.exists() {
+        return Ok(());
+    }
+    let all: Vec<&NoteFacts> = facts.notes.values().collect();
+    let graph = concepts::build_graph(&all);
+    report.graph_concepts = graph.nodes.len();
+    report.graph_typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
+    write_atomic(&graph_path, &serde_json::to_vec(&graph).map_err(|e| Error::index(&graph_path, e))?)?;
+    write_atomic(&facts_path, &serde_json::to_vec(&facts).map_err(|e| Error::index(&facts_path, e))?)?;
+    report.graph_took = started.elapsed();
+    Ok(())
 }

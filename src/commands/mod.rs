@@ -110,8 +110,19 @@ fn summary(r: &UpdateReport) -> String {
     if r.vectors_missing > 0 {
         vectors.push_str(&format!(", {} without a vector", r.vectors_missing));
     }
+    let graph = if r.graph_notes_extracted > 0 {
+        format!(
+            "; concept graph: {} concepts, {} typed relations ({} notes extracted, {:.2}s)",
+            r.graph_concepts,
+            r.graph_typed_edges,
+            r.graph_notes_extracted,
+            r.graph_took.as_secs_f64()
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "notes: {}; {} in the index ({} written, {vectors}) in {:.2}s",
+        "notes: {}; {} in the index ({} written, {vectors}){graph} in {:.2}s",
         parts.join(", "),
         plural(r.chunks, "chunk", "chunks"),
         r.chunks_written,
@@ -236,6 +247,12 @@ pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
             "chunks": report.chunks,
             "chunks_written": report.chunks_written,
             "embedded": report.embedded,
+            "graph": {
+                "notes_extracted": report.graph_notes_extracted,
+                "concepts": report.graph_concepts,
+                "typed_edges": report.graph_typed_edges,
+                "took_s": report.graph_took.as_secs_f64(),
+            },
             "vectors_missing": report.vectors_missing,
             "rebuilt": report.rebuilt,
             "took_s": report.took.as_secs_f64(),

@@ -147,8 +147,7 @@ pub struct Cooc {
 pub const COMMON_WORD_FREQ: u32 = 1_500;
 
 pub(crate) fn jieba() -> &'static Jieba {
-    static J: OnceLock<Jieba> = OnceLock::new();
-    J.get_or_init(Jieba::new)
+    crate::tokenize::base_jieba()
 }
 
 /// One sentence to scan.
