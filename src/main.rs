@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use notegraph::commands::{self, AskArgs, Context, DenseSettings, EvalArgs, SearchArgs};
+use notegraph::commands::{self, AskArgs, ConceptSort, Context, DenseSettings, EvalArgs, SearchArgs};
 use notegraph::corpus::Corpus;
 use notegraph::render::ColorWhen;
 use notegraph::retrieve::{Fusion, Mode};
@@ -88,6 +88,58 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// List the concepts of the notes' concept graph.
+    Concepts {
+        #[arg(long, value_enum, default_value_t = ConceptSort::Mentions)]
+        sort: ConceptSort,
+        /// Show at most N concepts.
+        #[arg(short = 'n', long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A concept (by any alias): its definition, typed relations with evidence, related sections and
+    /// concepts close in meaning.
+    Related {
+        concept: String,
+        /// Follow typed relations this many hops.
+        #[arg(long, default_value_t = 1)]
+        depth: usize,
+        /// Related sections shown.
+        #[arg(short = 'k', long = "limit", default_value_t = 5)]
+        k: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The shortest chain of typed relations between two concepts, with evidence for each hop.
+    Path {
+        from: String,
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Interview prep: a study list for a concept or a free-text topic.
+    Prep {
+        topic: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export the concept graph.
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
+        format: GraphFormat,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Score the concept graph against hand-made gold graphs.
+    EvalGraph {
+        /// Gold graph JSON file(s).
+        #[arg(long, required = true, num_args = 1..)]
+        gold: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The embedding model: fetch it now, or show what is used.
     Model {
         #[command(subcommand)]
@@ -110,6 +162,11 @@ enum Command {
         #[arg(long)]
         runs_out: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GraphFormat {
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +193,12 @@ fn main() -> ExitCode {
         Command::Ask { question, k, mode, fusion, sentences, json, explain } => {
             commands::ask(&ctx, &AskArgs { question, k, mode, fusion, json, explain, sentences })
         }
+        Command::Concepts { sort, limit, json } => commands::concepts(&ctx, sort, limit, json),
+        Command::Related { concept, depth, k, json } => commands::related(&ctx, &concept, depth, k, json),
+        Command::Path { from, to, json } => commands::path(&ctx, &from, &to, json),
+        Command::Prep { topic, json } => commands::prep(&ctx, &topic, json),
+        Command::Graph { format: GraphFormat::Json, output } => commands::graph_json(&ctx, output.as_ref()),
+        Command::EvalGraph { gold, json } => commands::eval_graph_cmd(&ctx, &gold, json),
         Command::Model { action: ModelAction::Fetch } => commands::model_fetch(&ctx),
         Command::Model { action: ModelAction::Info { json } } => commands::model_info(&ctx, json),
         Command::Eval { queries, mode, fusion, k, json, runs_out } => {

@@ -5,9 +5,11 @@
 //! modules. It never touches index files directly (that is `store`) and never runs the embedding
 //! model except through `embed`.
 
+mod graph_cmd;
 mod model_cmd;
 mod search_cmd;
 
+pub use graph_cmd::{ConceptSort, concepts, eval_graph_cmd, graph_json, path, prep, related};
 pub use model_cmd::{model_fetch, model_info};
 pub use search_cmd::{AskArgs, EvalArgs, SearchArgs, ask, eval, search};
 

@@ -17,14 +17,14 @@ use crate::store::Store;
 use crate::vectors::{TextEmbedder, VectorSet};
 
 /// The index, the model (when the mode needs one and it can be had) and the chunk vectors.
-struct Session {
-    store: Store,
-    embedder: Option<Embedder>,
+pub(super) struct Session {
+    pub(super) store: Store,
+    pub(super) embedder: Option<Embedder>,
     vectors: VectorSet,
 }
 
 impl Session {
-    fn open(ctx: &Context, mode: Mode) -> Result<Session> {
+    pub(super) fn open(ctx: &Context, mode: Mode) -> Result<Session> {
         let mut embedder = if mode.needs_vectors() { load_embedder(ctx) } else { None };
         let store = ensure_index(ctx, embedder.as_mut().map(|e| e as &mut dyn TextEmbedder))?;
         let vectors = if embedder.is_some() { store.load_vectors()? } else { VectorSet::default() };
@@ -32,7 +32,7 @@ impl Session {
     }
 
     /// Runs one query; dense and hybrid fall back to BM25 when there is no model or no vectors.
-    fn search(&mut self, query: &str, opts: SearchOptions) -> Result<SearchOutcome> {
+    pub(super) fn search(&mut self, query: &str, opts: SearchOptions) -> Result<SearchOutcome> {
         let started = std::time::Instant::now();
         let dense = match (&mut self.embedder, opts.mode.needs_vectors() && !self.vectors.is_empty()) {
             (Some(e), true) => Some(DenseQuery { vectors: &self.vectors, query_vector: e.embed_query(query)? }),

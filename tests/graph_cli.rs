@@ -1,0 +1,161 @@
+//! End-to-end tests of the concept-graph commands through the real binary (BM25 only, so they
+//! need no model).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run(corpus: &Path, index: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_notegraph"))
+        .arg("--corpus")
+        .arg(corpus)
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .env("NOTEGRAPH_NO_DENSE", "1")
+        .output()
+        .expect("run notegraph")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out(o)))
+}
+
+fn sample(args: &[&str]) -> Output {
+    static INDEX: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(run(&repo().join("corpus"), d.path(), &["index"]).status.code(), Some(0));
+        d
+    });
+    run(&repo().join("corpus"), index.path(), args)
+}
+
+#[test]
+fn related_llama_shows_uses_rmsnorm_and_swiglu_with_evidence() {
+    let o = sample(&["related", "LLaMA"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = out(&o);
+    assert!(text.contains("—uses→ RMSNorm  大模型复习.md:63"), "{text}");
+    assert!(text.contains("—uses→ SwiGLU  大模型复习.md:65"), "{text}");
+    let v = json(&sample(&["related", "llama", "--json"]));
+    let uses: Vec<&str> = v["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["rel"] == "uses" && n["outgoing"] == true)
+        .map(|n| n["concept"].as_str().unwrap())
+        .collect();
+    assert!(uses.contains(&"RMSNorm") && uses.contains(&"SwiGLU"), "{uses:?}");
+}
+
+#[test]
+fn related_finds_layernorm_by_another_spelling_and_misses_suggest() {
+    let v = json(&sample(&["related", "layer norm", "--json"]));
+    let aliases: Vec<String> =
+        v["concept"]["aliases"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_lowercase()).collect();
+    assert!(aliases.contains(&"layernorm".to_string()), "{aliases:?}");
+    let miss = sample(&["related", "RMSNorn"]);
+    assert_eq!(miss.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&miss.stderr);
+    assert!(err.contains("did you mean") && err.contains("RMSNorm"), "{err}");
+}
+
+#[test]
+fn path_bert_gpt_is_a_chain_with_evidence() {
+    let v = json(&sample(&["path", "BERT", "GPT", "--json"]));
+    assert_eq!(v["found"], true);
+    let hops = v["hops"].as_array().unwrap();
+    assert!(!hops.is_empty());
+    for h in hops {
+        assert!(h["evidence"][0]["line"].as_u64().unwrap() > 0, "{h}");
+    }
+    assert_eq!(sample(&["path", "BERT", "GPT"]).status.code(), Some(0));
+}
+
+#[test]
+fn prep_rmsnorm_lists_layernorm_as_the_contrast() {
+    let v = json(&sample(&["prep", "RMSNorm", "--json"]));
+    let items = v["items"].as_array().unwrap();
+    let contrast = items
+        .iter()
+        .find(|i| i["label"].as_str().unwrap().to_lowercase().replace(' ', "") == "layernorm")
+        .expect("LayerNorm on the list");
+    assert!(contrast["why"].as_str().unwrap().contains("contrast"), "{contrast}");
+    assert!(contrast["read"].as_str().unwrap().starts_with("大模型复习.md:"));
+}
+
+#[test]
+fn graph_json_has_the_documented_schema_and_related_to_edges() {
+    let v = json(&sample(&["graph", "--format", "json"]));
+    let node = &v["nodes"][0];
+    for key in ["id", "label", "aliases", "kind", "mentions", "definition"] {
+        assert!(node.get(key).is_some(), "node has {key}: {node}");
+    }
+    let edges = v["edges"].as_array().unwrap();
+    for key in ["from", "to", "rel", "confidence", "evidence"] {
+        assert!(edges[0].get(key).is_some(), "edge has {key}");
+    }
+    assert!(edges.iter().any(|e| e["rel"] == "related_to"));
+    assert!(edges.iter().any(|e| e["rel"] == "is_a" && e["from"] == "bert"));
+}
+
+#[test]
+fn the_graph_follows_note_edits_and_removals() {
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let c = corpus.path();
+    std::fs::write(c.join("a.md"), "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n").unwrap();
+    std::fs::write(c.join("b.md"), "# 其他\n\nBERT、GPT、T5 都很常见。\n").unwrap();
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
+    let typed = |g: &serde_json::Value| -> Vec<(String, String, String)> {
+        g["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["rel"] != "related_to")
+            .map(|e| (e["from"].to_string(), e["rel"].to_string(), e["to"].to_string()))
+            .collect()
+    };
+    // A note that lists things without relating them yields no typed edge between them.
+    let listed = ["\"bert\"", "\"gpt\"", "\"t5\""];
+    assert!(
+        !typed(&g).iter().any(|(f, _, t)| listed.contains(&f.as_str()) && listed.contains(&t.as_str())),
+        "{:?}",
+        typed(&g)
+    );
+
+    std::fs::write(c.join("b.md"), "# 其他\n\nGPT 使用 RMSNorm。\n").unwrap();
+    std::fs::remove_file(c.join("a.md")).unwrap();
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 1, "only the changed note is extracted again");
+    let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
+    assert!(
+        typed(&g).iter().any(|(f, r, t)| f == "\"gpt\"" && r == "\"uses\"" && t == "\"rmsnorm\""),
+        "{:?}",
+        typed(&g)
+    );
+    let evidence_paths: Vec<String> = g["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["evidence"].as_array().unwrap().iter().map(|ev| ev["path"].as_str().unwrap().to_string()))
+        .chain(g["nodes"].as_array().unwrap().iter().flat_map(|n| {
+            n["mentions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["path"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }))
+        .collect();
+    assert!(evidence_paths.iter().all(|p| p == "b.md"), "no orphan evidence from the removed note: {evidence_paths:?}");
+}
