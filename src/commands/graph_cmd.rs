@@ -105,8 +105,16 @@ pub fn concepts(ctx: &Context, sort: ConceptSort, limit: Option<usize>, json_out
     Ok(if graph.nodes.is_empty() { NOT_FOUND } else { FOUND })
 }
 
-/// Typed neighbours of `c` to `depth` hops: (hop, from label, relation, neighbour).
-fn neighbourhood(graph: &ConceptGraph, c: &Concept, depth: usize) -> Vec<(usize, String, Rel, Neighbour)> {
+/// A typed neighbour `hop` edges away, reached from the concept labelled `from`.
+struct Near {
+    hop: usize,
+    from: String,
+    rel: Rel,
+    n: Neighbour,
+}
+
+/// Typed neighbours of `c` to `depth` hops.
+fn neighbourhood(graph: &ConceptGraph, c: &Concept, depth: usize) -> Vec<Near> {
     let mut out = Vec::new();
     let mut seen = vec![c.id.clone()];
     let mut frontier = vec![(c.id.clone(), c.label.clone())];
@@ -123,7 +131,7 @@ fn neighbourhood(graph: &ConceptGraph, c: &Concept, depth: usize) -> Vec<(usize,
                     }
                     seen.push(n.id.clone());
                     next.push((n.id.clone(), n.label.clone()));
-                    out.push((hop, label.clone(), rel, n));
+                    out.push(Near { hop, from: label.clone(), rel, n });
                 }
             }
         }
@@ -137,7 +145,7 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
     let graph = session.store.load_graph()?;
     let Some(c) = find(&graph, name, json_out)? else { return Ok(NOT_FOUND) };
     let near = neighbourhood(&graph, c, depth);
-    let linked: Vec<&str> = near.iter().map(|n| n.3.id.as_str()).collect();
+    let linked: Vec<&str> = near.iter().map(|x| x.n.id.as_str()).collect();
 
     // Sections: hybrid search on the concept and its definition.
     let mut q = c.label.clone();
@@ -157,7 +165,7 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
             .filter(|o| o.id != c.id && !linked.contains(&o.id.as_str()))
             .filter(|o| o.mentions.iter().any(|m| ids.contains(m.chunk_id.as_str())))
             .collect();
-        v.sort_by(|a, b| b.mentions.len().cmp(&a.mentions.len()));
+        v.sort_by_key(|x| std::cmp::Reverse(x.mentions.len()));
         v.truncate(40);
         v
     };
@@ -186,7 +194,7 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
     if json_out {
         let neighbours: Vec<serde_json::Value> = near
             .iter()
-            .map(|(hop, from, rel, n)| {
+            .map(|Near { hop, from, rel, n }| {
                 json!({"hop": hop, "from": from, "rel": rel.as_str(), "outgoing": n.outgoing, "concept": n.label,
                        "id": n.id, "confidence": n.confidence, "structural": n.structural, "evidence": n.evidence})
             })
@@ -214,9 +222,9 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
     if near.is_empty() {
         let _ = writeln!(out, "\n  no typed relations in the notes");
     } else {
-        let mut by_rel: BTreeMap<(usize, Rel), Vec<&(usize, String, Rel, Neighbour)>> = BTreeMap::new();
-        for n in &near {
-            by_rel.entry((n.0, n.2)).or_default().push(n);
+        let mut by_rel: BTreeMap<(usize, Rel), Vec<&Near>> = BTreeMap::new();
+        for x in &near {
+            by_rel.entry((x.hop, x.rel)).or_default().push(x);
         }
         for ((hop, rel), items) in by_rel {
             let _ = writeln!(
@@ -225,7 +233,7 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
                 p.rank(rel.as_str()),
                 if hop > 1 { p.dim(&format!("  (hop {hop})")) } else { String::new() }
             );
-            for (_, from, r, n) in items {
+            for Near { from, rel: r, n, .. } in items {
                 let who = if hop > 1 { format!("{from} ") } else { String::new() };
                 let ev = n.evidence.first();
                 let _ = writeln!(
