@@ -119,7 +119,7 @@ fn main() {
         for q in &questions {
             let t = Instant::now();
             let opts = SearchOptions { mode: Mode::Bm25, k: 10, fusion: Fusion::default() };
-            let _ = retrieve::search(&store, &q.query, opts, None).expect("search");
+            let _ = retrieve::search(&store, &q.query, opts, None, None).expect("search");
             lat.push(t.elapsed());
         }
     }
@@ -195,6 +195,7 @@ fn dense_figures(
         report.embedded as f64 / took.as_secs_f64()
     );
     let vectors = store.load_vectors().expect("vectors");
+    let graph = store.load_graph().ok();
     let mut lat = Vec::new();
     for _ in 0..3 {
         for q in questions {
@@ -202,7 +203,7 @@ fn dense_figures(
             let qv = embedder.embed_query(&q.query).expect("embed");
             let dense = notegraph::retrieve::DenseQuery { vectors: &vectors, query_vector: qv };
             let opts = SearchOptions { mode: Mode::Hybrid, k: 10, fusion: Fusion::default() };
-            let _ = retrieve::search(&store, &q.query, opts, Some(&dense)).expect("search");
+            let _ = retrieve::search(&store, &q.query, opts, Some(&dense), graph.as_ref()).expect("search");
             lat.push(t.elapsed());
         }
     }

@@ -32,6 +32,10 @@ struct Cli {
     /// multilingual-e5-small.
     #[arg(long, global = true, env = "NOTEGRAPH_MODEL_DIR", value_name = "DIR")]
     model_dir: Option<PathBuf>,
+    /// Rank search results without the concept graph (by default, sections that mention the
+    /// concepts a query names rank a little higher).
+    #[arg(long, global = true)]
+    no_graph_rank: bool,
     /// Colour output: auto (terminal, honours NO_COLOR), always or never.
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     color: ColorWhen,
@@ -184,7 +188,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let corpus = Corpus { root: cli.corpus, exclude: cli.exclude, include_site_nav: cli.include_nav };
     let dense = DenseSettings { disabled: cli.no_dense, model_dir: cli.model_dir };
-    let ctx = Context { corpus, index: cli.index, color: cli.color, dense };
+    let ctx = Context { corpus, index: cli.index, color: cli.color, dense, no_graph_rank: cli.no_graph_rank };
     let result = match cli.command {
         Command::Index { json } => commands::index(&ctx, json),
         Command::Search { query, k, mode, fusion, json, explain } => {

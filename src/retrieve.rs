@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::concepts::ConceptGraph;
+use crate::concepts::text::concept_key;
 use crate::error::Result;
 use crate::lexical::{Snippet, StoredChunk};
 use crate::store::Store;
@@ -61,6 +63,17 @@ pub struct SourceRank {
 pub struct Sources {
     pub bm25: Option<SourceRank>,
     pub dense: Option<SourceRank>,
+    /// Graph-aware ranking: the concepts of the query this section mentions (or whose typed
+    /// neighbours it mentions), and the factor its score was multiplied by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<GraphBoost>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphBoost {
+    pub factor: f32,
+    pub concepts: Vec<String>,
+    pub neighbours: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +108,92 @@ pub struct SearchOptions {
     pub fusion: Fusion,
 }
 
+/// Weight of a section's mention of a concept the query names (times the concept's specificity).
+/// Measured on corpus_dev, hybrid nDCG@10 (0.730 without the graph): direct 0.02 / 0.05 / 0.1 /
+/// 0.15 / 0.3 → 0.737 / 0.736 / 0.734 / 0.733 / 0.733 with no neighbour weight; neighbour weight
+/// 0.02 → unchanged, 0.1 → 0.725 (it pulls in loosely related sections).
+const GRAPH_DIRECT: f32 = 0.1;
+/// Weight of a section's mention of a typed neighbour of such a concept.
+const GRAPH_NEIGHBOUR: f32 = 0.02;
+
+/// Concepts the query names, found by alias: the longest matches of concept aliases inside the
+/// query (Latin names only at word boundaries), each with a specificity weight that shrinks with
+/// the number of notes mentioning it.
+pub fn concepts_named_in<'g>(graph: &'g ConceptGraph, query: &str) -> Vec<(&'g crate::concepts::Concept, f32)> {
+    let chars: Vec<char> = concept_key(query).chars().collect();
+    let latin = |c: char| c.is_ascii_alphanumeric();
+    let boundary = |i: usize| i == 0 || i == chars.len() || !(latin(chars[i - 1]) && latin(chars[i]));
+    let mut found: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, node index)
+    for start in 0..chars.len() {
+        if !boundary(start) {
+            continue;
+        }
+        for end in (start + 2..=chars.len().min(start + 24)).rev() {
+            if !boundary(end) {
+                continue;
+            }
+            let piece: String = chars[start..end].iter().collect();
+            if let Some(i) = graph.node_index(&piece) {
+                found.push((start, end, i));
+                break;
+            }
+        }
+    }
+    // Longest first; drop matches inside a longer one.
+    found.sort_by_key(|&(s, e, _)| (std::cmp::Reverse(e - s), s));
+    let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+    for m in found {
+        if !taken.iter().any(|t| m.0 < t.1 && t.0 < m.1) {
+            taken.push(m);
+        }
+    }
+    taken.sort_by_key(|t| t.0);
+    let mut out: Vec<(&crate::concepts::Concept, f32)> = Vec::new();
+    for (_, _, i) in taken {
+        let c = &graph.nodes[i];
+        if !out.iter().any(|(o, _)| o.id == c.id) {
+            out.push((c, 1.0 / (1.0 + (1.0 + c.notes as f32).ln())));
+        }
+    }
+    out
+}
+
+/// Per chunk, the multiplicative boost from the concepts the query names.
+fn graph_boosts(graph: &ConceptGraph, query: &str) -> HashMap<String, GraphBoost> {
+    let mut boosts: HashMap<String, GraphBoost> = HashMap::new();
+    let named = concepts_named_in(graph, query);
+    let named_ids: std::collections::HashSet<&str> = named.iter().map(|(c, _)| c.id.as_str()).collect();
+    for (c, weight) in named {
+        let mut add = |chunk: &str, amount: f32, label: &str, direct: bool| {
+            let b = boosts.entry(chunk.to_string()).or_insert_with(|| GraphBoost {
+                factor: 1.0,
+                concepts: Vec::new(),
+                neighbours: Vec::new(),
+            });
+            let list = if direct { &mut b.concepts } else { &mut b.neighbours };
+            if !list.iter().any(|l| l == label) {
+                list.push(label.to_string());
+                b.factor += amount;
+            }
+        };
+        for m in c.mentions.iter().chain(c.home.iter()) {
+            add(&m.chunk_id, GRAPH_DIRECT * weight, &c.label, true);
+        }
+        for e in graph.edges.iter().filter(|e| e.rel.is_typed() && (e.from == c.id || e.to == c.id)) {
+            let other = if e.from == c.id { &e.to } else { &e.from };
+            if named_ids.contains(other.as_str()) {
+                continue;
+            }
+            if let Some(n) = graph.by_id(other) {
+                for m in n.mentions.iter().chain(n.home.iter()) {
+                    add(&m.chunk_id, GRAPH_NEIGHBOUR * weight, &n.label, false);
+                }
+            }
+        }
+    }
+    boosts
+}
+
 /// Snippet length in bytes (about 120 Chinese characters or 360 Latin ones).
 pub const SNIPPET_BYTES: usize = 360;
 /// How deep each retriever's list goes before fusion.
@@ -107,8 +206,15 @@ const RRF_K: f32 = 60.0;
 const DENSE_WEIGHT: f32 = 0.4;
 
 /// Runs `query` and returns the top `k` sections. `dense` is required for the dense and hybrid
-/// modes (without it they fall back to BM25; the caller says so).
-pub fn search(store: &Store, query: &str, opts: SearchOptions, dense: Option<&DenseQuery>) -> Result<SearchOutcome> {
+/// modes (without it they fall back to BM25; the caller says so). With a concept graph, sections
+/// that mention the concepts the query names (or their typed neighbours) rank higher.
+pub fn search(
+    store: &Store,
+    query: &str,
+    opts: SearchOptions,
+    dense: Option<&DenseQuery>,
+    graph: Option<&ConceptGraph>,
+) -> Result<SearchOutcome> {
     let started = Instant::now();
     let lq = store.lexical.parse_query(query, &store.manifest.vocabulary);
     let mode = if dense.is_none() { Mode::Bm25 } else { opts.mode };
@@ -135,7 +241,21 @@ pub fn search(store: &Store, query: &str, opts: SearchOptions, dense: Option<&De
             }
         }
     }
-    let fused = fuse(mode, opts.fusion, &by_id);
+    let mut fused = fuse(mode, opts.fusion, &by_id);
+    if let Some(g) = graph {
+        let boosts = graph_boosts(g, query);
+        if !boosts.is_empty() {
+            for (id, score) in fused.iter_mut() {
+                if let Some(b) = boosts.get(id) {
+                    *score *= b.factor;
+                    if let Some(e) = by_id.get_mut(id) {
+                        e.0.graph = Some(b.clone());
+                    }
+                }
+            }
+            fused.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+    }
 
     // Load what the lexical side did not already return, in rank order, one chunk per section.
     let mut hits = Vec::new();
@@ -208,7 +328,7 @@ mod tests {
 
     fn src(bm25: Option<(usize, f32)>, dense: Option<(usize, f32)>) -> (Sources, Option<StoredChunk>) {
         let r = |(rank, score)| SourceRank { rank, score };
-        (Sources { bm25: bm25.map(r), dense: dense.map(r) }, None)
+        (Sources { bm25: bm25.map(r), dense: dense.map(r), graph: None }, None)
     }
 
     #[test]
@@ -237,5 +357,36 @@ mod tests {
         assert_eq!(f.last().unwrap().0, "c");
         let bm25: Vec<String> = fuse(Mode::Bm25, Fusion::Score, &m).into_iter().map(|x| x.0).collect();
         assert_eq!(bm25, ["a", "b"], "bm25 mode ignores dense-only chunks");
+    }
+
+    #[test]
+    fn named_concepts_are_found_by_alias_longest_first_at_word_boundaries() {
+        use crate::concepts::model::{Concept, Kind};
+        let concept = |id: &str, aliases: &[&str], notes: usize| Concept {
+            id: id.into(),
+            label: aliases[0].into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            kind: Kind::Unknown,
+            mentions: vec![],
+            definition: None,
+            notes,
+            home: None,
+        };
+        let g = ConceptGraph::new(
+            vec![
+                concept("gpt", &["GPT"], 1),
+                concept("rl", &["强化学习"], 1),
+                concept("learn", &["学习"], 50),
+                concept("layernorm", &["LayerNorm", "layer norm"], 2),
+            ],
+            vec![],
+        );
+        let names =
+            |q: &str| -> Vec<String> { concepts_named_in(&g, q).into_iter().map(|(c, _)| c.id.clone()).collect() };
+        assert_eq!(names("强化学习和 Layer Norm"), ["rl", "layernorm"]);
+        assert!(names("ChatGPT 是什么").is_empty(), "GPT inside ChatGPT is not GPT");
+        assert_eq!(names("GPT 的学习"), ["gpt", "learn"]);
+        let w = concepts_named_in(&g, "GPT 的学习");
+        assert!(w[0].1 > w[1].1, "a concept in many notes weighs less");
     }
 }

@@ -228,7 +228,7 @@ impl Store {
         }
         let same = m.notes.len() == notes.len()
             && notes.iter().all(|n| m.notes.get(&n.rel_path).is_some_and(|e| e.hash == n.hash));
-        if !same {
+        if !same || !dir.join(GRAPH).exists() {
             return Ok(false);
         }
         match vectors_of {

@@ -35,6 +35,8 @@ pub struct Context {
     pub index: PathBuf,
     pub color: ColorWhen,
     pub dense: DenseSettings,
+    /// Rank without the concept graph (`--no-graph-rank`).
+    pub no_graph_rank: bool,
 }
 
 /// Whether and with which model dense retrieval runs.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Context, FOUND, NOT_FOUND, ensure_index, load_embedder, print_json};
 use crate::chunk;
+use crate::concepts::ConceptGraph;
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::eval;
@@ -21,6 +22,8 @@ pub(super) struct Session {
     pub(super) store: Store,
     pub(super) embedder: Option<Embedder>,
     vectors: VectorSet,
+    /// For graph-aware ranking.
+    graph: Option<ConceptGraph>,
 }
 
 impl Session {
@@ -28,7 +31,8 @@ impl Session {
         let mut embedder = if mode.needs_vectors() { load_embedder(ctx) } else { None };
         let store = ensure_index(ctx, embedder.as_mut().map(|e| e as &mut dyn TextEmbedder))?;
         let vectors = if embedder.is_some() { store.load_vectors()? } else { VectorSet::default() };
-        Ok(Session { store, embedder, vectors })
+        let graph = if ctx.no_graph_rank { None } else { Some(store.load_graph()?) };
+        Ok(Session { store, embedder, vectors, graph })
     }
 
     /// Runs one query; dense and hybrid fall back to BM25 when there is no model or no vectors.
@@ -38,7 +42,7 @@ impl Session {
             (Some(e), true) => Some(DenseQuery { vectors: &self.vectors, query_vector: e.embed_query(query)? }),
             _ => None,
         };
-        let mut outcome = retrieve::search(&self.store, query, opts, dense.as_ref())?;
+        let mut outcome = retrieve::search(&self.store, query, opts, dense.as_ref(), self.graph.as_ref())?;
         // The time includes embedding the query.
         outcome.took_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(outcome)
@@ -125,7 +129,15 @@ fn heading_or_preamble(h: &SearchHit) -> String {
 
 fn explain_line(p: &Painter, h: &SearchHit) -> String {
     let src = |s: Option<SourceRank>| s.map_or("-".to_string(), |s| format!("rank {} score {:.4}", s.rank, s.score));
-    p.dim(&format!("bm25: {} | dense: {} | fused: {:.4}", src(h.sources.bm25), src(h.sources.dense), h.score))
+    let graph = match &h.sources.graph {
+        Some(g) => {
+            let mut why = g.concepts.clone();
+            why.extend(g.neighbours.iter().map(|n| format!("{n} (neighbour)")));
+            format!(" | graph: ×{:.3} ({})", g.factor, why.join(", "))
+        }
+        None => String::new(),
+    };
+    p.dim(&format!("bm25: {} | dense: {} | fused: {:.4}{graph}", src(h.sources.bm25), src(h.sources.dense), h.score))
 }
 
 fn print_hits(ctx: &Context, o: &SearchOutcome, explain: bool) {
