@@ -11,6 +11,7 @@ pub mod concepts;
 pub mod corpus;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod lexical;
 pub mod markdown;
 pub mod render;
