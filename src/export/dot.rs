@@ -116,6 +116,11 @@ pub fn to_dot(view: &GraphView<'_>, opts: &DotOptions) -> String {
         stmt!(GraphAttributes::Edge(vec![at("fontname", font), at("fontsize", "10"), at("arrowsize", "0.8")])),
     ];
 
+    // The legend first: dot then places it after (below or right of) the map.
+    if opts.legend && !view.nodes.is_empty() {
+        stmts.push(stmt!(legend(view)));
+    }
+
     // Nodes, in their cluster boxes.
     let node_stmt = |i: usize| -> Stmt {
         let n = &view.nodes[i];
@@ -127,7 +132,7 @@ pub fn to_dot(view: &GraphView<'_>, opts: &DotOptions) -> String {
             at("shape", s.shape),
             at("style", &node_style(s, view.is_centre(i))),
             at("fillcolor", if view.is_centre(i) { "#fde047" } else { s.fill }),
-            at("color", s.border),
+            at("color", if view.is_centre(i) { "#111827" } else { s.border }),
         ];
         if view.is_centre(i) {
             attrs.extend([at("penwidth", "3"), at("fontsize", "16"), at("peripheries", "2")]);
@@ -172,10 +177,6 @@ pub fn to_dot(view: &GraphView<'_>, opts: &DotOptions) -> String {
             attrs.push(at("dir", "none"));
         }
         stmts.push(stmt!(edge!(NodeId(id(&from), None) => NodeId(id(&to), None), attrs)));
-    }
-
-    if opts.legend && !view.nodes.is_empty() {
-        stmts.push(stmt!(legend(view)));
     }
 
     let graph = graph!(di id!("notegraph"), stmts);
@@ -227,7 +228,7 @@ fn edge_tooltip(view: &GraphView<'_>, from: usize, to: usize, r: &crate::concept
         if r.structural { ", from headings" } else { "" }
     );
     for ev in r.evidence.iter().take(3) {
-        t.push_str(&format!("\n{}:{}  {}", ev.path, ev.line, shorten(&ev.sentence, 160)));
+        t.push_str(&format!("\n{}:{} {}", ev.path, ev.line, shorten(&ev.sentence, 160)));
     }
     if r.evidence.len() > 3 {
         t.push_str(&format!("\n… {} more", r.evidence.len() - 3));
@@ -272,12 +273,12 @@ fn legend(view: &GraphView<'_>) -> Subgraph {
         )));
         row.push(n);
     }
-    if view.centre.is_some() {
+    if let Some(c) = view.centre {
         stmts.push(stmt!(Node::new(
             NodeId(id("legend:centre"), None),
             vec![
                 at("label", "centre"),
-                at("shape", "box"),
+                at("shape", kind_style(view.nodes[c].concept.kind).shape),
                 at("style", "filled,bold"),
                 at("fillcolor", "#fde047"),
                 at("penwidth", "3"),
