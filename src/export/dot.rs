@@ -2,10 +2,14 @@
 //! macros and printed by `graphviz-rust`.
 //!
 //! Owns DOT syntax and the one escaping function, [`escape`], that every id, label and tooltip goes
-//! through: neither crate escapes anything (graphviz-rust issues #3 and #37), and `attr!`'s macro
-//! arms misread an expression such as `labels[1]` as `ident expr`, so values are never passed to
-//! the macros raw. It must not choose what to draw ([`super::view`]) nor run Graphviz
-//! ([`super::render`]).
+//! through: neither crate escapes anything (graphviz-rust issues #3 and #37). Text never reaches
+//! the macros raw: `attr!`'s arms misread an expression such as `labels[1]` as `ident expr`, and
+//! `id!`, `attr!`, `node!` and `subgraph!` turn whatever they are given into a plain id with
+//! `format!("{}")` (an `Id` passed to `subgraph!` prints as `esc "…"`, which `dot` rejects). So
+//! ids and values are built as `Id::Escaped(escape(text))` and put into the AST's `Node`, `Edge`,
+//! `Subgraph` and `Attribute` directly; the macros are used for keywords and structure
+//! (`graph!`, `edge!`, `stmt!`, `id!` of attribute names). It must not choose what to draw
+//! ([`super::view`]) nor run Graphviz ([`super::render`]).
 
 use graphviz_rust::dot_generator::*;
 use graphviz_rust::dot_structures::*;
