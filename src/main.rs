@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use notegraph::commands::{self, AskArgs, ConceptSort, Context, DenseSettings, EvalArgs, SearchArgs};
+use notegraph::commands::{self, AskArgs, ConceptSort, Context, DenseSettings, EvalArgs, GraphArgs, SearchArgs};
 use notegraph::corpus::Corpus;
 use notegraph::render::ColorWhen;
 use notegraph::retrieve::{Fusion, Mode};
@@ -128,10 +128,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Export the concept graph.
+    /// Export the concept map: DOT, SVG, PNG, Mermaid, JSON or GraphML.
+    ///
+    /// Default: the typed relations of the whole graph, capped at a readable size (the cut is
+    /// reported). `--format json` with no filter flag gives the whole graph, related_to included.
     Graph {
-        #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
-        format: GraphFormat,
+        /// Centre the map on this concept (any alias) and show its neighbourhood.
+        #[arg(long)]
+        concept: Option<String>,
+        /// Hops around --concept.
+        #[arg(long, default_value_t = 2)]
+        depth: usize,
+        /// Only these relation types, comma-separated (is_a,uses,part_of,replaces,contrasted_with,
+        /// proposed_by,used_for,…), or `typed`, or `all`.
+        #[arg(long)]
+        rel: Option<String>,
+        /// Leave out relations below this confidence (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        min_confidence: f32,
+        /// Show at most N concepts (default 80 for pictures).
+        #[arg(long, default_value_t = 0)]
+        max_nodes: usize,
+        /// Only relations stated in this note (path, or file name).
+        #[arg(long)]
+        note: Option<String>,
+        /// Group concepts: none, note, or section (top-level section of their note).
+        #[arg(long, default_value = "none")]
+        cluster: String,
+        /// Add co-occurrence (related_to) edges.
+        #[arg(long)]
+        related: bool,
+        /// dot, svg, png, mermaid, json or graphml (default: from -o's extension, else dot).
+        #[arg(long)]
+        format: Option<String>,
+        /// Layout direction: LR, TB, RL or BT.
+        #[arg(long, default_value = "LR")]
+        rankdir: String,
         /// Write to this file instead of stdout.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
@@ -168,11 +200,6 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum GraphFormat {
-    Json,
-}
-
 #[derive(Subcommand)]
 enum ModelAction {
     /// Fetch and convert the model into the cache now (otherwise it happens at first use).
@@ -201,7 +228,34 @@ fn main() -> ExitCode {
         Command::Related { concept, depth, k, json } => commands::related(&ctx, &concept, depth, k, json),
         Command::Path { from, to, json } => commands::path(&ctx, &from, &to, json),
         Command::Prep { topic, json } => commands::prep(&ctx, &topic, json),
-        Command::Graph { format: GraphFormat::Json, output } => commands::graph_json(&ctx, output.as_ref()),
+        Command::Graph {
+            concept,
+            depth,
+            rel,
+            min_confidence,
+            max_nodes,
+            note,
+            cluster,
+            related,
+            format,
+            rankdir,
+            output,
+        } => commands::graph(
+            &ctx,
+            &GraphArgs {
+                concept,
+                depth,
+                rel,
+                min_confidence,
+                max_nodes,
+                note,
+                cluster,
+                related,
+                format,
+                rankdir,
+                output,
+            },
+        ),
         Command::EvalGraph { gold, json } => commands::eval_graph_cmd(&ctx, &gold, json),
         Command::Model { action: ModelAction::Fetch } => commands::model_fetch(&ctx),
         Command::Model { action: ModelAction::Info { json } } => commands::model_info(&ctx, json),

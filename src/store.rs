@@ -241,6 +241,26 @@ impl Store {
         }
     }
 
+    /// Every chunk of the index, note by note.
+    pub fn all_chunks(&self) -> Result<Vec<Chunk>> {
+        let ids: Vec<&str> =
+            self.manifest.notes.values().flat_map(|e| e.chunk_ids.iter().map(String::as_str)).collect();
+        Ok(self
+            .lexical
+            .chunks_by_id(&ids)?
+            .into_iter()
+            .map(|c| Chunk {
+                id: c.chunk_id,
+                path: c.path,
+                heading_path: c.heading_path,
+                line_start: c.line_start,
+                line_end: c.line_end,
+                text: c.text,
+                section: None,
+            })
+            .collect())
+    }
+
     /// The concept graph (empty when the index has none yet).
     pub fn load_graph(&self) -> Result<ConceptGraph> {
         let path = self.dir.join(GRAPH);

@@ -159,3 +159,24 @@ fn the_graph_follows_note_edits_and_removals() {
         .collect();
     assert!(evidence_paths.iter().all(|p| p == "b.md"), "no orphan evidence from the removed note: {evidence_paths:?}");
 }
+
+#[test]
+fn graph_exports_pick_the_format_from_the_extension_and_report_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, check) in
+        [("map.dot", "digraph"), ("map.mmd", "flowchart"), ("map.graphml", "<graphml"), ("map.json", "\"nodes\"")]
+    {
+        let path = dir.path().join(file);
+        let o = sample(&["graph", "--concept", "LLaMA", "-o", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(check), "{file}: {text}");
+        assert!(text.contains("RMSNorm"), "{file} has the neighbourhood");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("within 2 hops"), "the view is reported");
+    }
+    let png = sample(&["graph", "--format", "png"]);
+    assert_eq!(png.status.code(), Some(2), "PNG needs -o");
+    let miss = sample(&["graph", "--concept", "LLaMAA"]);
+    assert_eq!(miss.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&miss.stderr).contains("LLaMa"), "did you mean");
+}

@@ -367,13 +367,89 @@ pub fn prep(ctx: &Context, topic: &str, json_out: bool) -> Result<u8> {
     Ok(FOUND)
 }
 
-/// `graph --format json`: the whole graph.
-pub fn graph_json(ctx: &Context, out: Option<&PathBuf>) -> Result<u8> {
-    let graph = graph_only(ctx)?;
-    let text = serde_json::to_string_pretty(&graph).map_err(|e| Error::Usage(e.to_string()))?;
-    match out {
-        Some(path) => std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))?,
-        None => println!("{text}"),
+/// `notegraph graph` options, one field per flag (strings parsed here so errors read well).
+pub struct GraphArgs {
+    pub concept: Option<String>,
+    pub depth: usize,
+    pub rel: Option<String>,
+    pub min_confidence: f32,
+    pub max_nodes: usize,
+    pub note: Option<String>,
+    pub cluster: String,
+    pub related: bool,
+    pub format: Option<String>,
+    pub rankdir: String,
+    pub output: Option<PathBuf>,
+}
+
+impl GraphArgs {
+    /// True when no flag narrows or shapes the view: `--format json` then gives the whole graph.
+    fn unfiltered(&self) -> bool {
+        self.concept.is_none() && self.rel.is_none() && self.note.is_none() && self.min_confidence <= 0.0
+    }
+}
+
+pub fn graph(ctx: &Context, args: &GraphArgs) -> Result<u8> {
+    use crate::export::{self, ExportOptions, Format, Sections, ViewOptions, view::parse_rels};
+    let usage = |e: &dyn std::fmt::Display| Error::Usage(e.to_string());
+    let format = Format::resolve(args.format.as_deref(), args.output.as_deref()).map_err(|e| usage(&e))?;
+    if format.is_binary() && args.output.is_none() {
+        return Err(Error::Usage(format!(
+            "{format} is binary: write it to a file with -o FILE.{}",
+            format.extension()
+        )));
+    }
+    let store = super::ensure_index(ctx, None)?;
+    let graph = store.load_graph()?;
+
+    // The whole graph as JSON (related_to included, no cap) unless a flag asks for a view.
+    let (bytes, cut_message) = if format == Format::Json && args.unfiltered() && !args.related && args.max_nodes == 0 {
+        let text = serde_json::to_string_pretty(&graph).map_err(|e| usage(&e))?;
+        (text.into_bytes(), None)
+    } else {
+        let cluster = args.cluster.parse().map_err(|e: export::ViewError| usage(&e))?;
+        let sections = if matches!(cluster, export::Cluster::Section) {
+            Some(Sections::from_chunks(&store.all_chunks()?))
+        } else {
+            None
+        };
+        let view = ViewOptions {
+            concept: args.concept.clone(),
+            depth: args.depth,
+            rels: args.rel.as_deref().map(parse_rels).transpose().map_err(|e| usage(&e))?,
+            min_confidence: args.min_confidence,
+            max_nodes: if args.max_nodes == 0 { ViewOptions::default().max_nodes } else { args.max_nodes },
+            note: args.note.clone(),
+            include_related: args.related,
+            cluster,
+            sections,
+        };
+        let rankdir = args.rankdir.parse().map_err(|e: String| Error::Usage(e))?;
+        let exported = match export::export(&graph, &ExportOptions { view, format, rankdir }) {
+            Ok(x) => x,
+            Err(export::ExportError::View(e @ export::ViewError::ConceptNotFound { .. })) => {
+                eprintln!("{e}");
+                return Ok(NOT_FOUND);
+            }
+            Err(e) => return Err(usage(&e)),
+        };
+        (exported.bytes, Some(exported.cut.message))
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| Error::io(path, e))?;
+            eprintln!("notegraph: wrote {} ({format}, {} bytes)", path.display(), bytes.len());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&bytes);
+            if !bytes.ends_with(b"\n") {
+                let _ = writeln!(out);
+            }
+        }
+    }
+    if let Some(m) = cut_message.filter(|m| !m.is_empty()) {
+        eprintln!("notegraph: {m}");
     }
     Ok(if graph.nodes.is_empty() { NOT_FOUND } else { FOUND })
 }

@@ -9,7 +9,7 @@ mod graph_cmd;
 mod model_cmd;
 mod search_cmd;
 
-pub use graph_cmd::{ConceptSort, concepts, eval_graph_cmd, graph_json, path, prep, related};
+pub use graph_cmd::{ConceptSort, GraphArgs, concepts, eval_graph_cmd, graph, path, prep, related};
 pub use model_cmd::{model_fetch, model_info};
 pub use search_cmd::{AskArgs, EvalArgs, SearchArgs, ask, eval, search};
 
