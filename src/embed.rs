@@ -180,14 +180,20 @@ fn init_runtime(model: &ResolvedModel) -> Result<&'static Path, ModelError> {
     Ok(RUNTIME.get_or_init(|| model.ort_dylib.clone()))
 }
 
+/// What identifies the vectors a model makes: vectors stored with another fingerprint are
+/// recomputed.
+pub fn fingerprint(model: &ResolvedModel) -> String {
+    let s = &model.settings;
+    format!(
+        "{}|{}d|{:?}|{:?}|{:?}|{}|{}b",
+        s.name, s.dims, s.pooling, s.passage_prefix, s.query_prefix, s.max_length, model.size_on_disk
+    )
+}
+
 /// The index stores and searches vectors through this trait.
 impl crate::vectors::TextEmbedder for Embedder {
     fn fingerprint(&self) -> String {
-        let s = &self.model.settings;
-        format!(
-            "{}|{}d|{:?}|{:?}|{:?}|{}|{}b",
-            s.name, s.dims, s.pooling, s.passage_prefix, s.query_prefix, s.max_length, self.model.size_on_disk
-        )
+        fingerprint(&self.model)
     }
     fn dims(&self) -> usize {
         self.dims()
@@ -201,6 +207,50 @@ impl crate::vectors::TextEmbedder for Embedder {
     }
     fn embed_query(&mut self, query: &str) -> crate::error::Result<Vec<f32>> {
         Ok(Embedder::embed_query(self, query)?)
+    }
+}
+
+/// A resolved model (its files are in place) that is loaded only when a text first needs
+/// embedding: loading takes over a second, and an index that is already up to date, or a BM25
+/// query, never needs it.
+pub struct LazyEmbedder {
+    model: ResolvedModel,
+    loaded: Option<Embedder>,
+}
+
+impl LazyEmbedder {
+    pub fn new(model: ResolvedModel) -> Self {
+        LazyEmbedder { model, loaded: None }
+    }
+
+    /// The loaded model, loading it now if needed.
+    pub fn get(&mut self) -> Result<&mut Embedder, ModelError> {
+        if self.loaded.is_none() {
+            self.loaded = Some(Embedder::load(&self.model)?);
+        }
+        Ok(self.loaded.as_mut().expect("loaded above"))
+    }
+}
+
+impl crate::vectors::TextEmbedder for LazyEmbedder {
+    fn fingerprint(&self) -> String {
+        fingerprint(&self.model)
+    }
+    fn dims(&self) -> usize {
+        self.model.settings.dims
+    }
+    fn embed_passages(
+        &mut self,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize),
+    ) -> crate::error::Result<Vec<Vec<f32>>> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.get()?.embed_passages(texts, progress)?)
+    }
+    fn embed_query(&mut self, query: &str) -> crate::error::Result<Vec<f32>> {
+        Ok(self.get()?.embed_query(query)?)
     }
 }
 

@@ -89,6 +89,8 @@ pub struct UpdateReport {
     pub embedded: usize,
     /// Chunks that have no vector (no embedder was available).
     pub vectors_missing: usize,
+    /// Set when the embedder failed: the chunks stay without vectors, everything else is indexed.
+    pub embed_error: Option<String>,
     /// Notes whose concept facts were extracted in this update.
     pub graph_notes_extracted: usize,
     pub graph_concepts: usize,
@@ -487,7 +489,15 @@ fn refresh_vectors(
     }
     let total = texts.len();
     let refs: Vec<&str> = texts.iter().map(|t| t.1.as_str()).collect();
-    let embedded = embedder.embed_passages(&refs, &mut |done| progress(Progress::Embedding { done, total }))?;
+    let embedded = match embedder.embed_passages(&refs, &mut |done| progress(Progress::Embedding { done, total })) {
+        Ok(v) => v,
+        Err(e) => {
+            // A model that cannot run must not cost the user the lexical index and the graph.
+            report.embed_error = Some(e.to_string());
+            report.vectors_missing = ids.len() - vectors.len();
+            return vectors.save(&path);
+        }
+    };
     for ((id, _), v) in texts.iter().zip(&embedded) {
         vectors.push(id, v);
     }

@@ -15,6 +15,7 @@ use crate::concepts::query::{self, Neighbour};
 use crate::error::{Error, Result};
 use crate::render::Painter;
 use crate::retrieve::{Fusion, Mode, SearchOptions};
+use crate::vectors::TextEmbedder;
 
 /// The graph of the (up-to-date) index, without loading the embedding model.
 fn graph_only(ctx: &Context) -> Result<ConceptGraph> {

@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::corpus::Corpus;
-use crate::embed::Embedder;
+use crate::embed::LazyEmbedder;
 use crate::error::{Error, Result};
 use crate::model::{self, FetchEvent, ModelRequest};
 use crate::render::{ColorWhen, Painter};
@@ -179,23 +179,27 @@ pub(crate) fn fetch_drawer() -> impl FnMut(FetchEvent) {
     }
 }
 
-/// Loads the embedding model (fetching it once on first use). When it cannot be had, says so in
-/// one line on stderr and returns `None`: the caller goes on with BM25.
-pub(crate) fn load_embedder(ctx: &Context) -> Option<Embedder> {
+/// Finds the embedding model (fetching it once on first use); it loads when first needed. When it
+/// cannot be had, says so in one line on stderr and returns `None`: the caller goes on with BM25.
+pub(crate) fn load_embedder(ctx: &Context) -> Option<LazyEmbedder> {
     if ctx.dense.disabled {
         return None;
     }
-    let loaded = model::resolve(&ctx.dense.request(), &mut fetch_drawer()).and_then(|m| Embedder::load(&m));
-    match loaded {
-        Ok(e) => Some(e),
+    match model::resolve(&ctx.dense.request(), &mut fetch_drawer()) {
+        Ok(m) => Some(LazyEmbedder::new(m)),
         Err(e) => {
-            let first = e.to_string().lines().next().unwrap_or_default().to_string();
-            eprintln!(
-                "warning: dense retrieval unavailable, using BM25 only: {first} (`notegraph model fetch` shows details; --no-dense silences this)"
-            );
+            warn_no_dense(&e.to_string());
             None
         }
     }
+}
+
+/// The one-line notice that dense retrieval is off.
+pub(crate) fn warn_no_dense(error: &str) {
+    let first = error.lines().next().unwrap_or_default();
+    eprintln!(
+        "warning: dense retrieval unavailable, using BM25 only: {first} (`notegraph model fetch` shows details; --no-dense silences this)"
+    );
 }
 
 /// Opens the index, first bringing it up to date with the corpus when it is missing or stale
@@ -214,6 +218,9 @@ pub fn ensure_index(ctx: &Context, mut embedder: Option<&mut dyn TextEmbedder>) 
             }
             if !report.is_noop() {
                 eprintln!("notegraph: indexed {}: {}", ctx.corpus.root.display(), summary(&report));
+            }
+            if let Some(e) = &report.embed_error {
+                warn_no_dense(e);
             }
             Ok(store)
         }
@@ -236,6 +243,9 @@ pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
     warn_skipped(&report);
     if let Some(reason) = &report.rebuilt {
         eprintln!("notegraph: rebuilding the index: {reason}");
+    }
+    if let Some(e) = &report.embed_error {
+        warn_no_dense(e);
     }
     if json_out {
         print_json(&json!({

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{Context, FOUND, NOT_FOUND, ensure_index, load_embedder, print_json};
 use crate::chunk;
 use crate::concepts::ConceptGraph;
-use crate::embed::Embedder;
+use crate::embed::LazyEmbedder;
 use crate::error::{Error, Result};
 use crate::eval;
 use crate::render::{self, Painter};
@@ -20,7 +20,7 @@ use crate::vectors::{TextEmbedder, VectorSet};
 /// The index, the model (when the mode needs one and it can be had) and the chunk vectors.
 pub(super) struct Session {
     pub(super) store: Store,
-    pub(super) embedder: Option<Embedder>,
+    pub(super) embedder: Option<LazyEmbedder>,
     vectors: VectorSet,
     /// For graph-aware ranking.
     graph: Option<ConceptGraph>,
@@ -39,7 +39,15 @@ impl Session {
     pub(super) fn search(&mut self, query: &str, opts: SearchOptions) -> Result<SearchOutcome> {
         let started = std::time::Instant::now();
         let dense = match (&mut self.embedder, opts.mode.needs_vectors() && !self.vectors.is_empty()) {
-            (Some(e), true) => Some(DenseQuery { vectors: &self.vectors, query_vector: e.embed_query(query)? }),
+            (Some(e), true) => match e.embed_query(query) {
+                Ok(v) => Some(DenseQuery { vectors: &self.vectors, query_vector: v }),
+                Err(err) => {
+                    // The model would not load or run: say so once and go on with BM25.
+                    super::warn_no_dense(&err.to_string());
+                    self.embedder = None;
+                    None
+                }
+            },
             _ => None,
         };
         let mut outcome = retrieve::search(&self.store, query, opts, dense.as_ref(), self.graph.as_ref())?;
@@ -186,7 +194,7 @@ struct Sentence {
 /// The sentences of each hit closest to the question by embedding, in text order (empty when
 /// there is no model: the caller shows the snippet instead).
 fn best_sentences(
-    embedder: &mut Embedder,
+    embedder: &mut dyn TextEmbedder,
     question: &[f32],
     hits: &[SearchHit],
     n: usize,
