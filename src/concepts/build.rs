@@ -7,12 +7,11 @@
 //! and confidence, and `related_to` by PMI over sentence co-occurrence. It reads no files and
 //! parses no text: only facts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
 use super::extract::{COMMON_WORD_FREQ, NoteFacts, signal};
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
-use super::text::{LatinShape, concept_key, has_cjk};
+use super::text::{FxMap, FxSet, LatinShape, concept_key, has_cjk};
 
 /// Below this many notes, document frequency says nothing and is not used to filter.
 const MIN_NOTES_FOR_DF: usize = 10;
@@ -34,50 +33,6 @@ const STRONG: u16 = signal::HEADING
     | signal::DEFINED
     | signal::HEADING_PART
     | signal::LIST_ITEM;
-
-/// A small fast hasher for the merge's maps (keys are short strings and indices; no untrusted input
-/// to defend against).
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Fx {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<Fx>>;
 
 #[derive(Default)]
 struct Global {
