@@ -417,8 +417,8 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 
-/// Sentences two concepts share, and up to three (note, sentence) references for evidence.
-type PairStats = (u32, Vec<(usize, u32)>);
+/// Sentences two concepts share, and the first (note, sentence) holding both, for evidence.
+type PairStats = (u32, (usize, u32));
 
 fn related_edges(
     facts: &[&NoteFacts],
@@ -428,13 +428,12 @@ fn related_edges(
     typed_pairs: &FxSet<(usize, usize)>,
 ) -> Vec<Relation> {
     let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
-    let mut occ: FxMap<usize, f64> = FxMap::default();
-    // Pair → (sentences together, up to three (note, sentence) references for evidence).
+    let mut occ: Vec<f64> = vec![0.0; nodes.len()];
     let mut pair: FxMap<(usize, usize), PairStats> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for (li, t) in f.terms.iter().enumerate() {
             if let Some(n) = node_of[local_to_global[ni][li]] {
-                *occ.entry(n).or_insert(0.0) += t.count as f64;
+                occ[n] += t.count as f64;
             }
         }
         for c in &f.cooccurrence {
@@ -447,50 +446,37 @@ fn related_edges(
                 continue;
             }
             let k = if a < b { (a, b) } else { (b, a) };
-            let e = pair.entry(k).or_insert((0, Vec::new()));
-            e.0 += c.count;
-            if e.1.len() < 3 {
-                e.1.push((ni, c.sentence));
-            }
+            pair.entry(k).or_insert((0, (ni, c.sentence))).0 += c.count;
         }
     }
-    let mut scored: Vec<(f64, usize, usize, u32)> = Vec::new();
-    for (&(a, b), (c, _)) in &pair {
-        if *c < 2 || typed_pairs.contains(&(a, b)) {
+    let mut scored: Vec<(f64, usize, usize, (usize, u32))> = Vec::new();
+    for (&(a, b), &(c, first)) in &pair {
+        if c < 2 || typed_pairs.contains(&(a, b)) {
             continue;
         }
-        let (ca, cb) = (occ.get(&a).copied().unwrap_or(1.0).max(1.0), occ.get(&b).copied().unwrap_or(1.0).max(1.0));
-        let pmi = (total_sentences * *c as f64 / (ca * cb)).ln();
+        let (ca, cb) = (occ[a].max(1.0), occ[b].max(1.0));
+        let pmi = (total_sentences * c as f64 / (ca * cb)).ln();
         if pmi < 1.0 {
             continue;
         }
-        scored.push((pmi * (1.0 + *c as f64).ln(), a, b, *c));
+        scored.push((pmi * (1.0 + c as f64).ln(), a, b, first));
     }
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
-    let mut per_node: FxMap<usize, usize> = FxMap::default();
+    let mut per_node: Vec<usize> = vec![0; nodes.len()];
     let mut out = Vec::new();
-    for (score, a, b, _) in scored {
-        let (na, nb) = (per_node.get(&a).copied().unwrap_or(0), per_node.get(&b).copied().unwrap_or(0));
-        if na >= RELATED_PER_NODE || nb >= RELATED_PER_NODE {
+    for (score, a, b, (ni, si)) in scored {
+        if per_node[a] >= RELATED_PER_NODE || per_node[b] >= RELATED_PER_NODE {
             continue;
         }
-        *per_node.entry(a).or_insert(0) += 1;
-        *per_node.entry(b).or_insert(0) += 1;
-        let evidence: Vec<Evidence> = pair
-            .get(&(a, b))
-            .map(|p| {
-                p.1.iter()
-                    .filter_map(|&(ni, si)| {
-                        let f = facts[ni];
-                        f.sentences.get(si as usize).map(|(line, s)| Evidence {
-                            path: f.path.clone(),
-                            line: *line,
-                            sentence: s.clone(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        per_node[a] += 1;
+        per_node[b] += 1;
+        let f = facts[ni];
+        let evidence: Vec<Evidence> = f
+            .sentences
+            .get(si as usize)
+            .map(|(line, s)| Evidence { path: f.path.clone(), line: *line, sentence: s.clone() })
+            .into_iter()
+            .collect();
         out.push(Relation {
             from: nodes[a].id.clone(),
             to: nodes[b].id.clone(),

@@ -30,7 +30,7 @@ use crate::chunk::{Chunk, is_cjk};
 use crate::markdown::{BlockKind, ParsedNote};
 
 /// Bump when extraction rules change: cached facts of another version are re-extracted.
-pub const FACTS_VERSION: u32 = 1;
+pub const FACTS_VERSION: u32 = 2;
 
 /// Why a string is a term candidate (bit flags).
 pub mod signal {
@@ -74,6 +74,7 @@ pub struct NoteFacts {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TermFacts {
     /// [`concept_key`] of the forms.
     pub key: String,
@@ -82,24 +83,43 @@ pub struct TermFacts {
     /// [`signal`] flags.
     pub signals: u16,
     /// For Latin terms, the shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<LatinShape>,
     /// Mentions in running text (headings not counted).
     pub count: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<NoteMention>,
     /// The heading of the section about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub home: Option<NoteMention>,
     /// Category words seen right after it (`LLaMA 大模型` → model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kind_votes: Vec<(Kind, u32)>,
     /// Frequency in jieba's general dictionary (0 when not a dictionary word): general language,
     /// not this corpus.
+    #[serde(skip_serializing_if = "is_zero")]
     pub general_freq: u32,
 }
 
+/// Stored as `[chunk, line]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u32, usize)", into = "(u32, usize)")]
 pub struct NoteMention {
     /// Index into [`NoteFacts::chunk_ids`].
     pub chunk: u32,
     pub line: usize,
+}
+
+impl From<(u32, usize)> for NoteMention {
+    fn from((chunk, line): (u32, usize)) -> Self {
+        NoteMention { chunk, line }
+    }
+}
+
+impl From<NoteMention> for (u32, usize) {
+    fn from(m: NoteMention) -> Self {
+        (m.chunk, m.line)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,13 +152,31 @@ pub struct DefinitionFact {
     pub score: u8,
 }
 
+/// Stored as `[a, b, count, sentence]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "[u32; 4]", into = "[u32; 4]")]
 pub struct Cooc {
     pub a: u32,
     pub b: u32,
     pub count: u32,
     /// Index into [`NoteFacts::sentences`] of the first sentence holding both.
     pub sentence: u32,
+}
+
+impl From<[u32; 4]> for Cooc {
+    fn from([a, b, count, sentence]: [u32; 4]) -> Self {
+        Cooc { a, b, count, sentence }
+    }
+}
+
+impl From<Cooc> for [u32; 4] {
+    fn from(c: Cooc) -> Self {
+        [c.a, c.b, c.count, c.sentence]
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A single dictionary word more frequent than this in jieba's general dictionary (性能, 参数, 训练)
