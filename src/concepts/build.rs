@@ -305,10 +305,11 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     let multiword = g.forms.keys().any(|f| f.contains(' ') || f.contains('-'));
     match g.shape {
         // Short technical tokens (`T5`, `W1`) need a second sighting or a mark.
-        Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2,
+        // A name a sentence relates to another (`支持 Python、C# 和 Bash`) counts as a sighting.
+        Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2 || rel_arg,
         Some(LatinShape::Capitalised) => {
             let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;
-            (strong || g.count >= 2 || multiword) && !generic
+            (strong || g.count >= 2 || multiword || rel_arg) && !generic
         }
         Some(LatinShape::Plain) => {
             let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;

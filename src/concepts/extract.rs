@@ -1054,7 +1054,7 @@ fn cue_re() -> &'static Regex {
     RE.get_or_init(|| {
         Regex::new(concat!(
             r"(?:使用了?|采用了?|用了|用于|适用于|适合于?|应用于|防止|避免|缓解|减轻|导致|引起|造成|替换为|代替|取代|而非|",
-            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美)"
+            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美|支持)"
         ))
         .expect("valid regex")
     })
@@ -1074,6 +1074,12 @@ fn cjk_runs(s: &str) -> impl Iterator<Item = &str> {
 /// words, 2–6 characters, not opening with a general verb.
 fn argument_phrase(s: &str) -> Option<String> {
     let s = s.rsplit('的').next().unwrap_or(s);
+    // `支持多种编程语言`: the noun phrase after a quantity word.
+    let s = ["多种", "多个", "各种", "各类", "多类"]
+        .iter()
+        .filter_map(|q| s.rfind(q).map(|i| &s[i + q.len()..]))
+        .min_by_key(|r| r.len())
+        .unwrap_or(s);
     let mut t = s;
     for q in [
         "多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统",

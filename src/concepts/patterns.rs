@@ -432,6 +432,15 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 After,
                 0.7,
             ),
+            p("X支持Y", UsedFor, r"支持(?:了)?", Before, After, 0.6),
+            p(
+                "X supports Y",
+                UsedFor,
+                r"(?i)(?-u:\b)(?:supports|supported)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.6,
+            ),
             // ---- uses
             p("X使用Y", Uses, r"(?:使用|采用|运用|引入|借助|用了|加入了)了?", Before, After, 0.75),
             p(
@@ -763,7 +772,30 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
             }
         }
     }
+    distribute_over_examples(&mut out);
     out
+}
+
+/// `X 支持多种编程语言，包括 A、B 和 C`: what is said of the category is said of each listed
+/// member (the members were found as `is_a` the category by the `Y，如X` pattern).
+fn distribute_over_examples(out: &mut Vec<Found>) {
+    let members: Vec<(u32, u32)> =
+        out.iter().filter(|f| f.rel == Rel::IsA && f.cue == "Y，如X").map(|f| (f.from, f.to)).collect();
+    if members.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for f in out.iter() {
+        if !matches!(f.rel, Rel::UsedFor | Rel::Uses | Rel::PartOf) {
+            continue;
+        }
+        for &(m, cat) in &members {
+            if f.to == cat && f.from != m {
+                extra.push(Found { from: f.from, to: m, rel: f.rel, confidence: f.confidence * 0.9, cue: f.cue });
+            }
+        }
+    }
+    out.extend(extra);
 }
 
 /// An attribute noun between the nearest mention and the cue (`X具体结构就是`, `X的作用是`).
@@ -1006,6 +1038,17 @@ mod tests {
         assert!(has(&v, "AdapterFusion", Rel::Mitigates, "任务间干扰"), "{v:?}");
         let v = rels("[GN]是为了解决[BN]对较小的mini-batch size效果差的问题。", None);
         assert!(has(&v, "GN", Rel::ImprovesOn, "BN"), "{v:?}");
+    }
+
+    #[test]
+    fn a_category_with_listed_members_distributes() {
+        let v = rels("支持多种[编程语言],包括[Python]、[Java]和[Bash]", Some("Code Llama"));
+        for m in ["Python", "Java", "Bash"] {
+            assert!(has(&v, m, Rel::IsA, "编程语言"), "{v:?}");
+            assert!(has(&v, "Code Llama", Rel::UsedFor, m), "{v:?}");
+        }
+        let v = rels("[BERT]、[GPT]和[T5]都很有名", None);
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]
