@@ -7,12 +7,11 @@
 //! and confidence, and `related_to` by PMI over sentence co-occurrence. It reads no files and
 //! parses no text: only facts.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
 use super::extract::{COMMON_WORD_FREQ, NoteFacts, signal};
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
-use super::text::{LatinShape, concept_key, has_cjk};
+use super::text::{FxMap, FxSet, LatinShape, concept_key, has_cjk};
 
 /// Below this many notes, document frequency says nothing and is not used to filter.
 const MIN_NOTES_FOR_DF: usize = 10;
@@ -34,50 +33,6 @@ const STRONG: u16 = signal::HEADING
     | signal::DEFINED
     | signal::HEADING_PART
     | signal::LIST_ITEM;
-
-/// A small fast hasher for the merge's maps (keys are short strings and indices; no untrusted input
-/// to defend against).
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Fx {
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-type FxSet<K> = HashSet<K, BuildHasherDefault<Fx>>;
 
 #[derive(Default)]
 struct Global {
@@ -350,10 +305,11 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     let multiword = g.forms.keys().any(|f| f.contains(' ') || f.contains('-'));
     match g.shape {
         // Short technical tokens (`T5`, `W1`) need a second sighting or a mark.
-        Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2,
+        // A name a sentence relates to another (`支持 Python、C# 和 Bash`) counts as a sighting.
+        Some(LatinShape::Technical) => g.key.chars().count() > 2 || strong || g.count >= 2 || rel_arg,
         Some(LatinShape::Capitalised) => {
             let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;
-            (strong || g.count >= 2 || multiword) && !generic
+            (strong || g.count >= 2 || multiword || rel_arg) && !generic
         }
         Some(LatinShape::Plain) => {
             let generic = use_df && df_frac > GENERIC_DF_LATIN && g.strong_notes * 4 < g.df;
@@ -462,8 +418,8 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 
-/// Sentences two concepts share, and up to three (note, sentence) references for evidence.
-type PairStats = (u32, Vec<(usize, u32)>);
+/// Sentences two concepts share, and the first (note, sentence) holding both, for evidence.
+type PairStats = (u32, (usize, u32));
 
 fn related_edges(
     facts: &[&NoteFacts],
@@ -473,13 +429,12 @@ fn related_edges(
     typed_pairs: &FxSet<(usize, usize)>,
 ) -> Vec<Relation> {
     let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
-    let mut occ: FxMap<usize, f64> = FxMap::default();
-    // Pair → (sentences together, up to three (note, sentence) references for evidence).
+    let mut occ: Vec<f64> = vec![0.0; nodes.len()];
     let mut pair: FxMap<(usize, usize), PairStats> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for (li, t) in f.terms.iter().enumerate() {
             if let Some(n) = node_of[local_to_global[ni][li]] {
-                *occ.entry(n).or_insert(0.0) += t.count as f64;
+                occ[n] += t.count as f64;
             }
         }
         for c in &f.cooccurrence {
@@ -492,50 +447,37 @@ fn related_edges(
                 continue;
             }
             let k = if a < b { (a, b) } else { (b, a) };
-            let e = pair.entry(k).or_insert((0, Vec::new()));
-            e.0 += c.count;
-            if e.1.len() < 3 {
-                e.1.push((ni, c.sentence));
-            }
+            pair.entry(k).or_insert((0, (ni, c.sentence))).0 += c.count;
         }
     }
-    let mut scored: Vec<(f64, usize, usize, u32)> = Vec::new();
-    for (&(a, b), (c, _)) in &pair {
-        if *c < 2 || typed_pairs.contains(&(a, b)) {
+    let mut scored: Vec<(f64, usize, usize, (usize, u32))> = Vec::new();
+    for (&(a, b), &(c, first)) in &pair {
+        if c < 2 || typed_pairs.contains(&(a, b)) {
             continue;
         }
-        let (ca, cb) = (occ.get(&a).copied().unwrap_or(1.0).max(1.0), occ.get(&b).copied().unwrap_or(1.0).max(1.0));
-        let pmi = (total_sentences * *c as f64 / (ca * cb)).ln();
+        let (ca, cb) = (occ[a].max(1.0), occ[b].max(1.0));
+        let pmi = (total_sentences * c as f64 / (ca * cb)).ln();
         if pmi < 1.0 {
             continue;
         }
-        scored.push((pmi * (1.0 + *c as f64).ln(), a, b, *c));
+        scored.push((pmi * (1.0 + c as f64).ln(), a, b, first));
     }
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
-    let mut per_node: FxMap<usize, usize> = FxMap::default();
+    let mut per_node: Vec<usize> = vec![0; nodes.len()];
     let mut out = Vec::new();
-    for (score, a, b, _) in scored {
-        let (na, nb) = (per_node.get(&a).copied().unwrap_or(0), per_node.get(&b).copied().unwrap_or(0));
-        if na >= RELATED_PER_NODE || nb >= RELATED_PER_NODE {
+    for (score, a, b, (ni, si)) in scored {
+        if per_node[a] >= RELATED_PER_NODE || per_node[b] >= RELATED_PER_NODE {
             continue;
         }
-        *per_node.entry(a).or_insert(0) += 1;
-        *per_node.entry(b).or_insert(0) += 1;
-        let evidence: Vec<Evidence> = pair
-            .get(&(a, b))
-            .map(|p| {
-                p.1.iter()
-                    .filter_map(|&(ni, si)| {
-                        let f = facts[ni];
-                        f.sentences.get(si as usize).map(|(line, s)| Evidence {
-                            path: f.path.clone(),
-                            line: *line,
-                            sentence: s.clone(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        per_node[a] += 1;
+        per_node[b] += 1;
+        let f = facts[ni];
+        let evidence: Vec<Evidence> = f
+            .sentences
+            .get(si as usize)
+            .map(|(line, s)| Evidence { path: f.path.clone(), line: *line, sentence: s.clone() })
+            .into_iter()
+            .collect();
         out.push(Relation {
             from: nodes[a].id.clone(),
             to: nodes[b].id.clone(),

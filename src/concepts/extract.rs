@@ -9,10 +9,9 @@
 //! only: no corpus statistics, no merging across notes, no final filtering (that is `build`), so
 //! its output can be cached per note and a removed note's facts simply disappear.
 
-use std::collections::HashMap;
+use super::text::FxMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use jieba_rs::Jieba;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -31,7 +30,7 @@ use crate::chunk::{Chunk, is_cjk};
 use crate::markdown::{BlockKind, ParsedNote};
 
 /// Bump when extraction rules change: cached facts of another version are re-extracted.
-pub const FACTS_VERSION: u32 = 1;
+pub const FACTS_VERSION: u32 = 2;
 
 /// Why a string is a term candidate (bit flags).
 pub mod signal {
@@ -75,6 +74,7 @@ pub struct NoteFacts {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TermFacts {
     /// [`concept_key`] of the forms.
     pub key: String,
@@ -83,24 +83,43 @@ pub struct TermFacts {
     /// [`signal`] flags.
     pub signals: u16,
     /// For Latin terms, the shape.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<LatinShape>,
     /// Mentions in running text (headings not counted).
     pub count: u32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<NoteMention>,
     /// The heading of the section about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub home: Option<NoteMention>,
     /// Category words seen right after it (`LLaMA 大模型` → model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kind_votes: Vec<(Kind, u32)>,
     /// Frequency in jieba's general dictionary (0 when not a dictionary word): general language,
     /// not this corpus.
+    #[serde(skip_serializing_if = "is_zero")]
     pub general_freq: u32,
 }
 
+/// Stored as `[chunk, line]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u32, usize)", into = "(u32, usize)")]
 pub struct NoteMention {
     /// Index into [`NoteFacts::chunk_ids`].
     pub chunk: u32,
     pub line: usize,
+}
+
+impl From<(u32, usize)> for NoteMention {
+    fn from((chunk, line): (u32, usize)) -> Self {
+        NoteMention { chunk, line }
+    }
+}
+
+impl From<NoteMention> for (u32, usize) {
+    fn from(m: NoteMention) -> Self {
+        (m.chunk, m.line)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,13 +152,31 @@ pub struct DefinitionFact {
     pub score: u8,
 }
 
+/// Stored as `[a, b, count, sentence]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "[u32; 4]", into = "[u32; 4]")]
 pub struct Cooc {
     pub a: u32,
     pub b: u32,
     pub count: u32,
     /// Index into [`NoteFacts::sentences`] of the first sentence holding both.
     pub sentence: u32,
+}
+
+impl From<[u32; 4]> for Cooc {
+    fn from([a, b, count, sentence]: [u32; 4]) -> Self {
+        Cooc { a, b, count, sentence }
+    }
+}
+
+impl From<Cooc> for [u32; 4] {
+    fn from(c: Cooc) -> Self {
+        [c.a, c.b, c.count, c.sentence]
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A single dictionary word more frequent than this in jieba's general dictionary (性能, 参数, 训练)
@@ -162,6 +199,52 @@ struct Unit {
     depth: u8,
     first_in_block: bool,
     last_in_block: bool,
+}
+
+/// Finds the known Chinese (or mixed) forms of a note's terms in a sentence: leftmost-longest,
+/// ASCII case-insensitive. Forms are bucketed by their first character, so building costs
+/// nothing and a search looks at the few forms that can start at each position.
+#[derive(Default)]
+struct FormMatcher {
+    /// First character (ASCII lower-cased) → (form, term id), longest first; among forms of
+    /// one length, in sorted order.
+    by_first: FxMap<char, Vec<(String, u32)>>,
+}
+
+impl FormMatcher {
+    fn new(forms: Vec<(String, u32)>) -> Self {
+        let mut by_first: FxMap<char, Vec<(String, u32)>> = FxMap::default();
+        for (f, id) in forms {
+            if let Some(c) = f.chars().next() {
+                by_first.entry(c.to_ascii_lowercase()).or_default().push((f, id));
+            }
+        }
+        for v in by_first.values_mut() {
+            v.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        }
+        FormMatcher { by_first }
+    }
+
+    fn find(&self, text: &str, out: &mut Vec<Span>) {
+        if self.by_first.is_empty() {
+            return;
+        }
+        let bytes = text.as_bytes();
+        let mut free = 0usize;
+        for (i, c) in text.char_indices() {
+            if i < free {
+                continue;
+            }
+            let Some(list) = self.by_first.get(&c.to_ascii_lowercase()) else { continue };
+            if let Some((f, id)) = list
+                .iter()
+                .find(|(f, _)| bytes.len() - i >= f.len() && bytes[i..i + f.len()].eq_ignore_ascii_case(f.as_bytes()))
+            {
+                out.push(Span { start: i, end: i + f.len(), term: *id });
+                free = i + f.len();
+            }
+        }
+    }
 }
 
 /// How a heading (or a bold span) names concepts.
@@ -193,16 +276,15 @@ struct Extractor<'a> {
     chunks: Vec<&'a Chunk>,
     units: Vec<Unit>,
     facts: NoteFacts,
-    ids: HashMap<String, u32>,
+    ids: FxMap<String, u32>,
     section_subject: Vec<Option<u32>>,
     /// The subject an omitted-subject sentence of the section refers to: its own concept, or for a
     /// section with a generic heading (`背景`, `技术原理`) the nearest ancestor's.
     context_subject: Vec<Option<u32>>,
     section_named: Vec<Named>,
-    cjk_forms: Vec<(String, u32)>,
-    matcher: Option<AhoCorasick>,
-    cooc: HashMap<(u32, u32), (u32, u32)>,
-    sentence_ids: HashMap<usize, u32>,
+    matcher: FormMatcher,
+    cooc: FxMap<(u32, u32), (u32, u32)>,
+    sentence_ids: FxMap<usize, u32>,
 }
 
 impl<'a> Extractor<'a> {
@@ -217,14 +299,13 @@ impl<'a> Extractor<'a> {
             chunks: cs,
             units: Vec::new(),
             facts: NoteFacts { version: FACTS_VERSION, path: path.to_string(), ..Default::default() },
-            ids: HashMap::new(),
+            ids: FxMap::default(),
             section_subject: vec![None; note.sections.len()],
             context_subject: vec![None; note.sections.len()],
             section_named: vec![Named::None; note.sections.len()],
-            cjk_forms: Vec::new(),
-            matcher: None,
-            cooc: HashMap::new(),
-            sentence_ids: HashMap::new(),
+            matcher: FormMatcher::default(),
+            cooc: FxMap::default(),
+            sentence_ids: FxMap::default(),
         }
     }
 
@@ -261,10 +342,15 @@ impl<'a> Extractor<'a> {
             let words: Vec<&str> = surface.split(' ').collect();
             Some(phrase_shape(&words))
         };
-        let id = *self.ids.entry(key.clone()).or_insert_with(|| {
-            self.facts.terms.push(TermFacts { key, shape, ..Default::default() });
-            (self.facts.terms.len() - 1) as u32
-        });
+        let id = match self.ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.facts.terms.len() as u32;
+                self.ids.insert(key.clone(), id);
+                self.facts.terms.push(TermFacts { key, shape, ..Default::default() });
+                id
+            }
+        };
         let t = &mut self.facts.terms[id as usize];
         t.signals |= signals;
         if !t.forms.iter().any(|(f, _)| f == surface) {
@@ -432,72 +518,72 @@ impl<'a> Extractor<'a> {
     /// those not always inside a longer repeated one.
     fn ngram_candidates(&mut self) {
         let jb = jieba();
-        // n-gram → (count, word count, byte lengths of its words)
-        let mut counts: HashMap<String, (u32, u8, [u8; 3])> = HashMap::new();
+        // n-gram → (count, word count, byte lengths of its words); n-grams are slices of the
+        // sentences, so counting allocates nothing.
+        let mut counts: FxMap<&str, (u32, u8, [u8; 3])> = FxMap::default();
         for u in &self.units {
-            // One jieba call per sentence; n-grams never cross a non-Chinese word.
-            let all = jb.cut(&u.norm, true);
-            for run in all.split(|w| !w.chars().all(is_cjk)) {
-                let words = run;
+            // n-grams never cross a non-Chinese character: jieba cuts each Chinese run alone.
+            for run in cjk_runs(&u.norm) {
+                let words = jb.cut(run, true);
+                let base = run.as_ptr() as usize;
                 for i in 0..words.len() {
-                    let mut s = String::new();
+                    let start = words[i].as_ptr() as usize - base;
                     let mut lens = [0u8; 3];
+                    let mut chars = 0;
                     for n in 1..=3usize {
                         let Some(w) = words.get(i + n - 1) else { break };
-                        s.push_str(w);
                         lens[n - 1] = w.len().min(255) as u8;
-                        let chars = s.chars().count();
+                        chars += w.chars().count();
                         if chars > 8 {
                             break;
                         }
                         if chars < 2 || !ngram_edges_ok(words[i], w) {
                             continue;
                         }
-                        let e = counts.entry(s.clone()).or_insert((0, n as u8, lens));
+                        let end = w.as_ptr() as usize - base + w.len();
+                        let e = counts.entry(&run[start..end]).or_insert((0, n as u8, lens));
                         e.0 += 1;
                     }
                 }
             }
         }
         // Maximality: drop an n-gram that occurs only inside a longer repeated one.
-        let mut container: HashMap<&str, u32> = HashMap::new();
+        let mut container: FxMap<&str, u32> = FxMap::default();
         for (s, &(c, n, lens)) in &counts {
             if c < 2 || n < 2 {
                 continue;
             }
-            let bounds: Vec<usize> = std::iter::once(0)
-                .chain(lens[..n as usize].iter().scan(0usize, |acc, &l| {
-                    *acc += l as usize;
-                    Some(*acc)
-                }))
-                .collect();
-            for a in 0..bounds.len() {
-                for b in a + 1..bounds.len() {
+            let mut bounds = [0usize; 4];
+            for k in 0..n as usize {
+                bounds[k + 1] = bounds[k] + lens[k] as usize;
+            }
+            for a in 0..=n as usize {
+                for b in a + 1..=n as usize {
                     if b - a == n as usize {
                         continue;
                     }
                     if let Some(sub) = s.get(bounds[a]..bounds[b])
                         && let Some((k, _)) = counts.get_key_value(sub)
                     {
-                        let e = container.entry(k.as_str()).or_insert(0);
+                        let e = container.entry(k).or_insert(0);
                         *e = (*e).max(c);
                     }
                 }
             }
         }
-        let mut chosen: Vec<&String> = counts
+        let mut chosen: Vec<(&str, bool)> = counts
             .iter()
-            .filter(|(s, (c, _, _))| *c >= 2 && container.get(s.as_str()).is_none_or(|m| m < c))
-            .map(|(s, _)| s)
+            .filter(|(s, (c, _, _))| *c >= 2 && container.get(*s).is_none_or(|m| m < c))
+            .map(|(s, (_, n, _))| (*s, *n == 1))
             .collect();
         chosen.sort();
-        let chosen: Vec<(String, bool)> =
-            chosen.into_iter().map(|s| (s.clone(), counts.get(s).is_some_and(|x| x.1 == 1))).collect();
-        for (s, one_word) in chosen {
+        let chosen: Vec<(String, bool)> = chosen
+            .into_iter()
             // A single very common dictionary word (问题, 模型, 训练) is general language, not a term.
-            if one_word && general_freq(&s) > COMMON_WORD_FREQ as usize {
-                continue;
-            }
+            .filter(|(s, one_word)| !(*one_word && general_freq(s) > COMMON_WORD_FREQ as usize))
+            .map(|(s, one)| (s.to_string(), one))
+            .collect();
+        for (s, _) in chosen {
             self.term(&s, signal::NGRAM);
         }
     }
@@ -584,17 +670,7 @@ impl<'a> Extractor<'a> {
         }
         forms.sort();
         forms.dedup_by(|a, b| a.0 == b.0);
-        self.matcher = if forms.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .match_kind(MatchKind::LeftmostLongest)
-                .ascii_case_insensitive(true)
-                .build(forms.iter().map(|f| f.0.as_str()))
-                .ok()
-        };
-        self.cjk_forms = forms;
+        self.matcher = FormMatcher::new(forms);
     }
 
     /// Mentions in `text`: Latin terms (registered on the way) and known Chinese terms.
@@ -605,11 +681,7 @@ impl<'a> Extractor<'a> {
                 out.push(Span { start: s, end: e, term: id });
             }
         }
-        if let Some(m) = &self.matcher {
-            for hit in m.find_iter(text) {
-                out.push(Span { start: hit.start(), end: hit.end(), term: self.cjk_forms[hit.pattern().as_usize()].1 });
-            }
-        }
+        self.matcher.find(text, &mut out);
         out.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
         // Latin and Chinese spans cannot overlap, but keep the invariant anyway.
         let mut clean: Vec<Span> = Vec::with_capacity(out.len());
@@ -681,8 +753,9 @@ impl<'a> Extractor<'a> {
                 continue;
             }
             // Bare category words (模型, 方法, 激活函数) are never relation arguments.
+            let sk_all = if skeleton == norm { spans } else { self.mentions(&skeleton) };
             let sk_spans: Vec<Span> =
-                self.mentions(&skeleton).into_iter().filter(|m| !is_bare_category(&skeleton[m.start..m.end])).collect();
+                sk_all.into_iter().filter(|m| !is_bare_category(&skeleton[m.start..m.end])).collect();
             let ctx = Context { section_subject: context_subject };
 
             // `X，即 Y`: two names of one thing.
@@ -981,7 +1054,7 @@ fn cue_re() -> &'static Regex {
     RE.get_or_init(|| {
         Regex::new(concat!(
             r"(?:使用了?|采用了?|用了|用于|适用于|适合于?|应用于|防止|避免|缓解|减轻|导致|引起|造成|替换为|代替|取代|而非|",
-            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美)"
+            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美|支持)"
         ))
         .expect("valid regex")
     })
@@ -992,10 +1065,21 @@ fn enum_cue_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"[\p{Han}]+,\s*(?:包括|例如|比如|如|诸如)").expect("valid regex"))
 }
 
+/// Maximal runs of Chinese characters.
+fn cjk_runs(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| !is_cjk(c)).filter(|r| !r.is_empty())
+}
+
 /// A noun phrase usable as a relation argument: the head after the last `的`, without quantity
 /// words, 2–6 characters, not opening with a general verb.
 fn argument_phrase(s: &str) -> Option<String> {
     let s = s.rsplit('的').next().unwrap_or(s);
+    // `支持多种编程语言`: the noun phrase after a quantity word.
+    let s = ["多种", "多个", "各种", "各类", "多类"]
+        .iter()
+        .filter_map(|q| s.rfind(q).map(|i| &s[i + q.len()..]))
+        .min_by_key(|r| r.len())
+        .unwrap_or(s);
     let mut t = s;
     for q in [
         "多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统",
@@ -1062,17 +1146,55 @@ fn term_like_cjk(s: &str) -> bool {
     !ZH_FUNCTION_CHARS.contains(&f) && !ZH_FUNCTION_CHARS.contains(&l) && !ZH_END_CHARS.contains(&l)
 }
 
-fn words_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*(?:\s[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*)*")
-            .expect("valid regex")
-    })
+/// End of the Latin word starting at `i`: alphanumerics joined by single `-`, `_`, `.`, then any
+/// `+` / `#` (`GPT-4`, `d_k`, `1.4T`, `C++`).
+fn latin_word_end(b: &[u8], mut i: usize) -> usize {
+    let n = b.len();
+    while i < n && b[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    while i + 1 < n && matches!(b[i], b'-' | b'_' | b'.') && b[i + 1].is_ascii_alphanumeric() {
+        i += 1;
+        while i < n && b[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+    }
+    while i < n && matches!(b[i], b'+' | b'#') {
+        i += 1;
+    }
+    i
 }
 
-fn word_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[A-Za-z0-9][A-Za-z0-9]*(?:[-_.][A-Za-z0-9]+)*[+#]*").expect("valid regex"))
+/// Runs of Latin words separated by single white space characters, as the words' byte ranges.
+fn latin_runs(text: &str, mut f: impl FnMut(&[(usize, usize)])) {
+    let b = text.as_bytes();
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        words.clear();
+        let mut start = i;
+        loop {
+            let end = latin_word_end(b, start);
+            words.push((start, end));
+            i = end;
+            // One white space character, then another word.
+            let Some(c) = text[end..].chars().next() else { break };
+            if !c.is_whitespace() {
+                break;
+            }
+            let next = end + c.len_utf8();
+            if next < b.len() && b[next].is_ascii_alphanumeric() {
+                start = next;
+            } else {
+                break;
+            }
+        }
+        f(&words);
+    }
 }
 
 /// Latin term spans in `text` (byte ranges): short runs of Latin words embedded in Chinese are one
@@ -1080,12 +1202,10 @@ fn word_re() -> &'static Regex {
 /// capitalised words are names.
 pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
-    for run in words_re().find_iter(text) {
-        let words: Vec<(usize, usize)> =
-            word_re().find_iter(run.as_str()).map(|w| (run.start() + w.start(), run.start() + w.end())).collect();
+    latin_runs(text, |words| {
         let w = |i: usize| &text[words[i].0..words[i].1];
         let is_clause =
-            words.len() > 4 || (0..words.len()).any(|i| EN_VERBS.contains(&w(i).to_ascii_lowercase().as_str()));
+            words.len() > 4 || (0..words.len()).any(|i| EN_VERBS.iter().any(|v| w(i).eq_ignore_ascii_case(v)));
         if !is_clause {
             let mut a = 0;
             let mut b = words.len();
@@ -1098,7 +1218,7 @@ pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
             if a < b && (a..b).any(|i| name_ok(w(i))) {
                 out.push((words[a].0, words[b - 1].1));
             }
-            continue;
+            return;
         }
         // Prose: technical words, and runs of capitalised words.
         let mut i = 0;
@@ -1120,7 +1240,7 @@ pub(crate) fn latin_term_spans(text: &str) -> Vec<(usize, usize)> {
             out.push((words[i].0, words[j - 1].1));
             i = j;
         }
-    }
+    });
     out
 }
 
@@ -1190,8 +1310,10 @@ fn analyse_name(raw: &str, heading: bool) -> (Named, Vec<String>) {
     }
     // Coordination: `A 和 B`, `A & B & C`, `A vs B`, `A、B`.
     static COORD: OnceLock<Regex> = OnceLock::new();
-    let coord =
-        COORD.get_or_init(|| Regex::new(r"\s*(?:&|和|与|及|、|/|\bvs\.?\b|\bVS\b|\band\b)\s*").expect("valid regex"));
+    let coord = COORD.get_or_init(|| {
+        Regex::new(r"\s*(?:&|和|与|及|、|/|(?-u:\b)vs\.?(?-u:\b)|(?-u:\b)VS(?-u:\b)|(?-u:\b)and(?-u:\b))\s*")
+            .expect("valid regex")
+    });
     let parts: Vec<&str> = coord.split(&t).map(str::trim).filter(|p| !p.is_empty()).collect();
     if heading && parts.len() >= 2 {
         let names: Vec<String> = parts.iter().filter_map(|p| single(p)).collect();
@@ -1349,7 +1471,7 @@ fn is_acronym(s: &str) -> bool {
 
 /// The name a Latin gloss belongs to: the Chinese term before the bracket, or the Latin phrase
 /// before it when the two are acronym and expansion.
-fn left_name_for_latin(left: &str, parts: &[String], known: &HashMap<String, u32>) -> Option<String> {
+fn left_name_for_latin(left: &str, parts: &[String], known: &FxMap<String, u32>) -> Option<String> {
     let t = left.trim_end();
     let last = t.chars().next_back()?;
     if is_cjk(last) {
@@ -1376,7 +1498,7 @@ fn left_name_for_latin(left: &str, parts: &[String], known: &HashMap<String, u32
 
 /// The term at the end of a Chinese run: a known candidate if one ends it, else its last jieba
 /// words up to a function word (`使用旋转位置嵌入` → `旋转位置嵌入`).
-fn trailing_cjk_term(run: &str, known: &HashMap<String, u32>) -> Option<String> {
+fn trailing_cjk_term(run: &str, known: &FxMap<String, u32>) -> Option<String> {
     let chars: Vec<char> = run.chars().collect();
     // A known term ending the run, when it starts at a word boundary (`使用|旋转位置嵌入`, not
     // `通用|语言模型`).

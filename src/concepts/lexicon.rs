@@ -5,21 +5,21 @@
 //! concept or a relation of a particular corpus (no model names, no method names). Relation cue
 //! words live with the patterns that use them (`patterns`).
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::model::Kind;
+use super::text::{FxMap, FxSet};
 
-fn set(words: &'static [&'static str]) -> HashSet<&'static str> {
+fn set(words: &'static [&'static str]) -> FxSet<&'static str> {
     words.iter().copied().collect()
 }
 
 /// Set lookups for the lists below (they are consulted for every candidate).
 struct Sets {
-    en_stop: HashSet<&'static str>,
-    zh_stop: HashSet<&'static str>,
-    meta: HashSet<&'static str>,
-    generic: HashSet<&'static str>,
+    en_stop: FxSet<&'static str>,
+    zh_stop: FxSet<&'static str>,
+    meta: FxSet<&'static str>,
+    generic: FxSet<&'static str>,
 }
 
 fn sets() -> &'static Sets {
@@ -214,16 +214,24 @@ pub fn is_generic_heading(s: &str) -> bool {
     if EN_HEADING_GENERIC.contains(&l.as_str()) {
         return true;
     }
-    // Made of generic pieces: 基本概念, 原理介绍, 代码实现 …
-    let mut rest = t;
-    'outer: while !rest.is_empty() {
+    // Made of generic pieces: 基本概念, 原理介绍, 代码实现 … (the first listed piece that opens the
+    // rest is taken; pieces are bucketed by their first character).
+    static PIECES: OnceLock<FxMap<char, Vec<&'static str>>> = OnceLock::new();
+    let pieces = PIECES.get_or_init(|| {
+        let mut m: FxMap<char, Vec<&'static str>> = FxMap::default();
         for w in ZH_HEADING_META.iter().chain(ZH_HEADING_GENERIC).chain(["与", "和", "及", "的", "&", " "].iter()) {
-            if let Some(r) = rest.strip_prefix(w) {
-                rest = r;
-                continue 'outer;
+            if let Some(c) = w.chars().next() {
+                m.entry(c).or_default().push(w);
             }
         }
-        return false;
+        m
+    });
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        match pieces.get(&c).and_then(|ws| ws.iter().find_map(|w| rest.strip_prefix(w))) {
+            Some(r) => rest = r,
+            None => return false,
+        }
     }
     true
 }

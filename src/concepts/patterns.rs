@@ -69,10 +69,17 @@ struct Pattern {
     confidence: f32,
     /// Also emit `uses(subject, from)` (`Qwen 用 RMSNorm 取代了 LayerNorm`).
     also_uses: bool,
+    /// For a circumfix pattern (`与 … 相比`), the closing words, one of which must occur in the
+    /// sentence: the opening word alone (`与`, `是`, `用`) is too common to select sentences.
+    needs: &'static [&'static str],
 }
 
 const fn p(name: &'static str, rel: Rel, re: &'static str, from: Slot, to: Slot, confidence: f32) -> Pattern {
-    Pattern { name, rel, re, from, to, confidence, also_uses: false }
+    Pattern { name, rel, re, from, to, confidence, also_uses: false, needs: &[] }
+}
+
+const fn circumfix(pat: Pattern, needs: &'static [&'static str]) -> Pattern {
+    Pattern { needs, ..pat }
 }
 
 /// Characters of one clause (no clause delimiter).
@@ -129,6 +136,11 @@ fn candidate_patterns(s: &str) -> Vec<bool> {
     for m in p.ac.find_overlapping_iter(s) {
         v[p.owner[m.pattern().as_usize()]] = true;
     }
+    for (i, (pat, _)) in patterns().iter().enumerate() {
+        if v[i] && !pat.needs.is_empty() && !pat.needs.iter().any(|w| s.contains(w)) {
+            v[i] = false;
+        }
+    }
     v
 }
 
@@ -139,30 +151,36 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         use Slot::*;
         let list = vec![
             // ---- replaces
-            Pattern {
-                also_uses: true,
-                ..p(
-                    "用Y取代X",
+            circumfix(
+                Pattern {
+                    also_uses: true,
+                    ..p(
+                        "用Y取代X",
+                        Replaces,
+                        concat!(
+                            r"(?:使用|采用|用|以)(?P<y>",
+                            c!(),
+                            r"{1,30}?)(?:来|去)?(?:取代|代替|替代|替换)了?(?P<x>",
+                            c!(),
+                            r"{0,30})"
+                        ),
+                        Group("y"),
+                        GroupOrBefore("x"),
+                        0.85,
+                    )
+                },
+                &["取代", "代替", "替代", "替换"],
+            ),
+            circumfix(
+                p(
+                    "将X替换为Y",
                     Replaces,
-                    concat!(
-                        r"(?:使用|采用|用|以)(?P<y>",
-                        c!(),
-                        r"{1,30}?)(?:来|去)?(?:取代|代替|替代|替换)了?(?P<x>",
-                        c!(),
-                        r"{0,30})"
-                    ),
+                    concat!(r"(?:将|把)(?P<x>", c!(), r"{1,30}?)(?:替换|更换|换|改)(?:为|成)(?P<y>", c!(), r"{0,30})"),
                     Group("y"),
-                    GroupOrBefore("x"),
+                    Group("x"),
                     0.85,
-                )
-            },
-            p(
-                "将X替换为Y",
-                Replaces,
-                concat!(r"(?:将|把)(?P<x>", c!(), r"{1,30}?)(?:替换|更换|换|改)(?:为|成)(?P<y>", c!(), r"{0,30})"),
-                Group("y"),
-                Group("x"),
-                0.85,
+                ),
+                &["换为", "换成", "改为", "改成"],
             ),
             p("X替换为Y", Replaces, r"(?:替换为|替换成|更换为|换成|改成|改为)", After, BeforeExplicit, 0.8),
             p("Y而非X", Replaces, r"而(?:非|不是)", BeforeExplicit, After, 0.85),
@@ -178,29 +196,35 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p("Y instead of X", Replaces, r"(?i)(?-u:\b)instead of(?-u:\b)", BeforeExplicit, After, 0.75),
             p("Y replaces X", Replaces, r"(?i)(?-u:\b)(?:replaces|replaced|replacing)(?-u:\b)", BeforeExplicit, After, 0.8),
             // ---- contrasted_with / similar_to (circumfix forms first)
-            p(
-                "X与Y类似",
-                SimilarTo,
-                concat!(
-                    r"(?:与|和|跟|同)(?P<y>",
-                    c!(),
-                    r"{1,25}?)(?:类似|相似|相近|相当|近似|接近|一致|等价|相匹敌|差不多)"
+            circumfix(
+                p(
+                    "X与Y类似",
+                    SimilarTo,
+                    concat!(
+                        r"(?:与|和|跟|同)(?P<y>",
+                        c!(),
+                        r"{1,25}?)(?:类似|相似|相近|相当|近似|接近|一致|等价|相匹敌|差不多)"
+                    ),
+                    Before,
+                    Group("y"),
+                    0.75,
                 ),
-                Before,
-                Group("y"),
-                0.75,
+                &["类似", "相似", "相近", "相当", "近似", "接近", "一致", "等价", "相匹敌", "差不多"],
             ),
-            p(
-                "X与Y相比",
-                ContrastedWith,
-                concat!(
-                    r"(?:与|和|跟|同)(?P<y>",
-                    c!(),
-                    r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的区别|的不同|不同|的差异|有所不同|的差别)"
+            circumfix(
+                p(
+                    "X与Y相比",
+                    ContrastedWith,
+                    concat!(
+                        r"(?:与|和|跟|同)(?P<y>",
+                        c!(),
+                        r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的区别|的不同|不同|的差异|有所不同|的差别)"
+                    ),
+                    BeforeOrNext,
+                    Group("y"),
+                    0.75,
                 ),
-                BeforeOrNext,
-                Group("y"),
-                0.75,
+                &["相比", "相较", "对比", "比较", "不同", "区别", "差异", "差别"],
             ),
             p("X相较于Y", ContrastedWith, r"(?:相较于|相比于|相对于|相比|相较|对比于)", BeforeExplicit, After, 0.75),
             p(
@@ -228,13 +252,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.75,
             ),
             // ---- outperforms
-            p(
-                "X比Y更好",
-                Outperforms,
-                concat!(r"比(?P<y>", c!(), r"{1,20}?)(?:更|还|要)?(?:好|优|强|有更好|效果更好|表现更好|性能更好|更好)"),
-                BeforeExplicit,
-                Group("y"),
-                0.7,
+            circumfix(
+                p(
+                    "X比Y更好",
+                    Outperforms,
+                    concat!(r"比(?P<y>", c!(), r"{1,20}?)(?:更|还|要)?(?:好|优|强|有更好|效果更好|表现更好|性能更好|更好)"),
+                    BeforeExplicit,
+                    Group("y"),
+                    0.7,
+                ),
+                &["好", "优", "强"],
             ),
             p("X不如Y", Outperforms, r"不如", After, Before, 0.7),
             p("X优于Y", Outperforms, r"(?:优于|好于|强于|胜过|超越了?|超过了?)", Before, After, 0.7),
@@ -247,13 +274,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.75,
             ),
             // ---- improves_on / mitigates
-            p(
-                "X是对Y的改进",
-                ImprovesOn,
-                concat!(r"是(?:对)?(?P<y>", c!(), r"{1,20}?)的+(?:改进|改良|优化|升级|扩展)"),
-                BeforeExplicit,
-                Group("y"),
-                0.8,
+            circumfix(
+                p(
+                    "X是对Y的改进",
+                    ImprovesOn,
+                    concat!(r"是(?:对)?(?P<y>", c!(), r"{1,20}?)的+(?:改进|改良|优化|升级|扩展)"),
+                    BeforeExplicit,
+                    Group("y"),
+                    0.8,
+                ),
+                &["改进", "改良", "优化", "升级", "扩展"],
             ),
             p(
                 "X improves on Y",
@@ -264,13 +294,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.75,
             ),
             p("X改进了Y", ImprovesOn, r"改进了", BeforeExplicit, After, 0.7),
-            p(
-                "X为了解决Y的问题",
-                ImprovesOn,
-                concat!(r"解决了?(?P<y>", c!(), r"{1,20}?)(?:对|在)", c!(), r"{0,30}?的问题"),
-                Before,
-                Group("y"),
-                0.7,
+            circumfix(
+                p(
+                    "X为了解决Y的问题",
+                    ImprovesOn,
+                    concat!(r"解决了?(?P<y>", c!(), r"{1,20}?)(?:对|在)", c!(), r"{0,30}?的问题"),
+                    Before,
+                    Group("y"),
+                    0.7,
+                ),
+                &["的问题"],
             ),
             p("X缓解Y", Mitigates, r"(?:缓解|避免|减轻|防止|克服|抑制|消除|解决)了?", Before, After, 0.7),
             p(
@@ -284,21 +317,27 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p("X导致Y", Causes, r"(?:导致|引起|造成|引发)了?", BeforeExplicit, After, 0.65),
             p("X causes Y", Causes, r"(?i)(?-u:\b)(?:causes?|leads? to|results? in)(?-u:\b)", BeforeExplicit, After, 0.65),
             // ---- proposed_by
-            p(
-                "X由Y提出",
-                ProposedBy,
-                concat!(r"由(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
-                Before,
-                Group("y"),
-                0.8,
+            circumfix(
+                p(
+                    "X由Y提出",
+                    ProposedBy,
+                    concat!(r"由(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
+                    Before,
+                    Group("y"),
+                    0.8,
+                ),
+                &["提出", "推出", "发布", "开发", "开源"],
             ),
-            p(
-                "X是Y提出的",
-                ProposedBy,
-                concat!(r"是(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
-                BeforeExplicit,
-                Group("y"),
-                0.8,
+            circumfix(
+                p(
+                    "X是Y提出的",
+                    ProposedBy,
+                    concat!(r"是(?P<y>", c!(), r"{1,20}?)(?:提出|推出|发布|开发|开源)"),
+                    BeforeExplicit,
+                    Group("y"),
+                    0.8,
+                ),
+                &["提出", "推出", "发布", "开发", "开源"],
             ),
             p("Y提出了X", ProposedBy, r"(?:提出|推出|发布|开源)(?:了|的)?", After, BeforeExplicit, 0.75),
             p(
@@ -310,13 +349,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.8,
             ),
             // ---- is_a
-            p(
-                "X是Y的一种",
-                IsA,
-                concat!(r"是(?P<y>", c!(), r"{1,25}?)的+(?:一种|变体|一个|一类|特例|实例|特殊情况|子集|一员)"),
-                Before,
-                Group("y"),
-                0.8,
+            circumfix(
+                p(
+                    "X是Y的一种",
+                    IsA,
+                    concat!(r"是(?P<y>", c!(), r"{1,25}?)的+(?:一种|变体|一个|一类|特例|实例|特殊情况|子集|一员)"),
+                    Before,
+                    Group("y"),
+                    0.8,
+                ),
+                &["一种", "变体", "一个", "一类", "特例", "实例", "特殊情况", "子集", "一员"],
             ),
             p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", Before, Head, 0.75),
             p("X属于Y", IsA, r"属于", Before, Head, 0.75),
@@ -331,13 +373,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             ),
             p("X is a Y (plain)", IsA, r"(?i)(?-u:\b)(?:is|are) (?:a|an)(?-u:\b)", BeforeExplicit, Head, 0.6),
             // ---- part_of
-            p(
-                "X由Y组成",
-                PartOf,
-                concat!(r"由(?P<y>", c!(), r"{1,30}?)(?:组成|构成)"),
-                Group("y"),
-                BeforeExplicit,
-                0.75,
+            circumfix(
+                p(
+                    "X由Y组成",
+                    PartOf,
+                    concat!(r"由(?P<y>", c!(), r"{1,30}?)(?:组成|构成)"),
+                    Group("y"),
+                    BeforeExplicit,
+                    0.75,
+                ),
+                &["组成", "构成"],
             ),
             p("X包含Y", PartOf, r"(?:包含|包括|含有)了?", After, BeforeExplicit, 0.65),
             p(
@@ -357,13 +402,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.7,
             ),
             // ---- based_on
-            p(
-                "X在Y基础上",
-                BasedOn,
-                concat!(r"在(?P<y>", c!(), r"{1,20}?)(?:的)?基础上"),
-                BeforeExplicit,
-                Group("y"),
-                0.75,
+            circumfix(
+                p(
+                    "X在Y基础上",
+                    BasedOn,
+                    concat!(r"在(?P<y>", c!(), r"{1,20}?)(?:的)?基础上"),
+                    BeforeExplicit,
+                    Group("y"),
+                    0.75,
+                ),
+                &["基础上"],
             ),
             p("X基于Y", BasedOn, r"基于", BeforeExplicit, After, 0.7),
             p("X based on Y", BasedOn, r"(?i)(?-u:\b)(?:is|are) (?:based|built) on(?-u:\b)", BeforeExplicit, After, 0.75),
@@ -383,6 +431,15 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 BeforeExplicit,
                 After,
                 0.7,
+            ),
+            p("X支持Y", UsedFor, r"支持(?:了)?", Before, After, 0.6),
+            p(
+                "X supports Y",
+                UsedFor,
+                r"(?i)(?-u:\b)(?:supports|supported)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.6,
             ),
             // ---- uses
             p("X使用Y", Uses, r"(?:使用|采用|运用|引入|借助|用了|加入了)了?", Before, After, 0.75),
@@ -715,7 +772,30 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
             }
         }
     }
+    distribute_over_examples(&mut out);
     out
+}
+
+/// `X 支持多种编程语言，包括 A、B 和 C`: what is said of the category is said of each listed
+/// member (the members were found as `is_a` the category by the `Y，如X` pattern).
+fn distribute_over_examples(out: &mut Vec<Found>) {
+    let members: Vec<(u32, u32)> =
+        out.iter().filter(|f| f.rel == Rel::IsA && f.cue == "Y，如X").map(|f| (f.from, f.to)).collect();
+    if members.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for f in out.iter() {
+        if !matches!(f.rel, Rel::UsedFor | Rel::Uses | Rel::PartOf) {
+            continue;
+        }
+        for &(m, cat) in &members {
+            if f.to == cat && f.from != m {
+                extra.push(Found { from: f.from, to: m, rel: f.rel, confidence: f.confidence * 0.9, cue: f.cue });
+            }
+        }
+    }
+    out.extend(extra);
 }
 
 /// An attribute noun between the nearest mention and the cue (`X具体结构就是`, `X的作用是`).
@@ -958,6 +1038,17 @@ mod tests {
         assert!(has(&v, "AdapterFusion", Rel::Mitigates, "任务间干扰"), "{v:?}");
         let v = rels("[GN]是为了解决[BN]对较小的mini-batch size效果差的问题。", None);
         assert!(has(&v, "GN", Rel::ImprovesOn, "BN"), "{v:?}");
+    }
+
+    #[test]
+    fn a_category_with_listed_members_distributes() {
+        let v = rels("支持多种[编程语言],包括[Python]、[Java]和[Bash]", Some("Code Llama"));
+        for m in ["Python", "Java", "Bash"] {
+            assert!(has(&v, m, Rel::IsA, "编程语言"), "{v:?}");
+            assert!(has(&v, "Code Llama", Rel::UsedFor, m), "{v:?}");
+        }
+        let v = rels("[BERT]、[GPT]和[T5]都很有名", None);
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]

@@ -14,17 +14,109 @@ use crate::chunk::is_cjk;
 /// `·` and `/` removed. `Layer Norm`, `layernorm`, `LayerNorm` → `layernorm`; `top_p`, `top-p` →
 /// `topp`.
 pub fn concept_key(s: &str) -> String {
-    s.nfkc()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '.' | '\'' | '·' | '/' | '\\' | '*' | '`'))
-        .flat_map(char::to_lowercase)
-        .collect()
+    let keep = |c: &char| !c.is_whitespace() && !matches!(c, '-' | '_' | '.' | '\'' | '·' | '/' | '\\' | '*' | '`');
+    if s.is_ascii() {
+        return s.chars().filter(keep).map(|c| c.to_ascii_lowercase()).collect();
+    }
+    let mut out = String::with_capacity(s.len());
+    for_nfkc(s, |c| {
+        if keep(&c) {
+            out.extend(c.to_lowercase());
+        }
+    });
+    out
+}
+
+/// A character NFKC leaves alone whatever surrounds it: ASCII and CJK ideographs (the bulk of the
+/// notes), neither decomposed nor composed with a neighbour unless a combining mark follows.
+fn nfkc_stable(c: char) -> bool {
+    c.is_ascii() || matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+}
+
+/// Feeds the NFKC form of `s` to `f`: stable characters directly, the stretches between them
+/// through the normaliser (the whole string when a combining mark follows a stable character).
+fn for_nfkc(s: &str, mut f: impl FnMut(char)) {
+    let mut prev_stable = false;
+    for c in s.chars() {
+        let stable = nfkc_stable(c);
+        if !stable && prev_stable && unicode_normalization::char::is_combining_mark(c) {
+            s.nfkc().for_each(f);
+            return;
+        }
+        prev_stable = stable;
+    }
+    let mut rest = s;
+    while !rest.is_empty() {
+        let k = rest.find(|c: char| !nfkc_stable(c)).unwrap_or(rest.len());
+        rest[..k].chars().for_each(&mut f);
+        rest = &rest[k..];
+        let m = rest.find(nfkc_stable).unwrap_or(rest.len());
+        rest[..m].nfkc().for_each(&mut f);
+        rest = &rest[m..];
+    }
 }
 
 /// NFKC with white space runs (including no-break spaces) collapsed to one space, trimmed.
 pub fn nfkc_clean(s: &str) -> String {
-    let n: String = s.nfkc().collect();
-    n.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for_nfkc(s, |c| {
+        if c.is_whitespace() {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
+        }
+    });
+    out
 }
+
+/// A small fast hasher for maps keyed by short strings and integers (no untrusted input to defend
+/// against).
+#[derive(Default, Clone, Copy)]
+pub struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+}
+
+pub type FxMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+pub type FxSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<Fx>>;
 
 pub fn is_latin_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
@@ -239,6 +331,10 @@ mod tests {
             assert_eq!(concept_key(a), concept_key(b), "{a} vs {b}");
         }
         assert_ne!(concept_key("GPT-4"), concept_key("GPT"));
+        assert_eq!(concept_key("Ｌｏｒａ 微调"), "lora微调");
+        assert_eq!(nfkc_clean("  a\u{a0} b\n（c）  "), "a b (c)");
+        assert_eq!(nfkc_clean("e\u{301}和ｘ"), "\u{e9}和x");
+        assert_eq!(concept_key("Ｌｏｒａ，微调"), "lora,微调");
     }
 
     #[test]
