@@ -177,6 +177,20 @@ pub struct StoredChunk {
     pub text: String,
 }
 
+impl From<StoredChunk> for Chunk {
+    fn from(c: StoredChunk) -> Chunk {
+        Chunk {
+            id: c.chunk_id,
+            path: c.path,
+            heading_path: c.heading_path,
+            line_start: c.line_start,
+            line_end: c.line_end,
+            text: c.text,
+            section: None,
+        }
+    }
+}
+
 /// One BM25 hit.
 #[derive(Debug, Clone)]
 pub struct LexicalHit {

@@ -132,42 +132,7 @@ enum Command {
     ///
     /// Default: the typed relations of the whole graph, capped at a readable size (the cut is
     /// reported). `--format json` with no filter flag gives the whole graph, related_to included.
-    Graph {
-        /// Centre the map on this concept (any alias) and show its neighbourhood.
-        #[arg(long)]
-        concept: Option<String>,
-        /// Hops around --concept.
-        #[arg(long, default_value_t = 2)]
-        depth: usize,
-        /// Only these relation types, comma-separated (is_a,uses,part_of,replaces,contrasted_with,
-        /// proposed_by,used_for,…), or `typed`, or `all`.
-        #[arg(long)]
-        rel: Option<String>,
-        /// Leave out relations below this confidence (0–1).
-        #[arg(long, default_value_t = 0.0)]
-        min_confidence: f32,
-        /// Show at most N concepts (default 80 for pictures).
-        #[arg(long, default_value_t = 0)]
-        max_nodes: usize,
-        /// Only relations stated in this note (path, or file name).
-        #[arg(long)]
-        note: Option<String>,
-        /// Group concepts: none, note, or section (top-level section of their note).
-        #[arg(long, default_value = "none")]
-        cluster: String,
-        /// Add co-occurrence (related_to) edges.
-        #[arg(long)]
-        related: bool,
-        /// dot, svg, png, mermaid, json or graphml (default: from -o's extension, else dot).
-        #[arg(long)]
-        format: Option<String>,
-        /// Layout direction: LR, TB, RL or BT.
-        #[arg(long, default_value = "LR")]
-        rankdir: String,
-        /// Write to this file instead of stdout.
-        #[arg(short = 'o', long = "output")]
-        output: Option<PathBuf>,
-    },
+    Graph(GraphArgs),
     /// Score the concept graph against hand-made gold graphs.
     EvalGraph {
         /// Gold graph JSON file(s).
@@ -228,34 +193,7 @@ fn main() -> ExitCode {
         Command::Related { concept, depth, k, json } => commands::related(&ctx, &concept, depth, k, json),
         Command::Path { from, to, json } => commands::path(&ctx, &from, &to, json),
         Command::Prep { topic, json } => commands::prep(&ctx, &topic, json),
-        Command::Graph {
-            concept,
-            depth,
-            rel,
-            min_confidence,
-            max_nodes,
-            note,
-            cluster,
-            related,
-            format,
-            rankdir,
-            output,
-        } => commands::graph(
-            &ctx,
-            &GraphArgs {
-                concept,
-                depth,
-                rel,
-                min_confidence,
-                max_nodes,
-                note,
-                cluster,
-                related,
-                format,
-                rankdir,
-                output,
-            },
-        ),
+        Command::Graph(args) => commands::graph(&ctx, &args),
         Command::EvalGraph { gold, json } => commands::eval_graph_cmd(&ctx, &gold, json),
         Command::Model { action: ModelAction::Fetch } => commands::model_fetch(&ctx),
         Command::Model { action: ModelAction::Info { json } } => commands::model_info(&ctx, json),

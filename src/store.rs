@@ -247,20 +247,7 @@ impl Store {
     pub fn all_chunks(&self) -> Result<Vec<Chunk>> {
         let ids: Vec<&str> =
             self.manifest.notes.values().flat_map(|e| e.chunk_ids.iter().map(String::as_str)).collect();
-        Ok(self
-            .lexical
-            .chunks_by_id(&ids)?
-            .into_iter()
-            .map(|c| Chunk {
-                id: c.chunk_id,
-                path: c.path,
-                heading_path: c.heading_path,
-                line_start: c.line_start,
-                line_end: c.line_end,
-                text: c.text,
-                section: None,
-            })
-            .collect())
+        Ok(self.lexical.chunks_by_id(&ids)?.into_iter().map(Chunk::from).collect())
     }
 
     /// The concept graph (empty when the index has none yet).
@@ -468,16 +455,8 @@ fn refresh_vectors(
         .chunks_by_id(&need_lookup)?
         .into_iter()
         .map(|c| {
-            let chunk = Chunk {
-                id: c.chunk_id.clone(),
-                path: c.path,
-                heading_path: c.heading_path,
-                line_start: c.line_start,
-                line_end: c.line_end,
-                text: c.text,
-                section: None,
-            };
-            (c.chunk_id, chunk.embedding_text())
+            let chunk = Chunk::from(c);
+            (chunk.id.clone(), chunk.embedding_text())
         })
         .collect();
     for (id, _) in &missing {

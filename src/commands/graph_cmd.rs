@@ -369,17 +369,41 @@ pub fn prep(ctx: &Context, topic: &str, json_out: bool) -> Result<u8> {
 }
 
 /// `notegraph graph` options, one field per flag (strings parsed here so errors read well).
+#[derive(Debug, Clone, clap::Args)]
 pub struct GraphArgs {
+    /// Centre the map on this concept (any alias) and show its neighbourhood.
+    #[arg(long)]
     pub concept: Option<String>,
+    /// Hops around --concept.
+    #[arg(long, default_value_t = 2)]
     pub depth: usize,
+    /// Only these relation types, comma-separated (is_a,uses,part_of,replaces,contrasted_with,
+    /// proposed_by,used_for,…), or `typed`, or `all`.
+    #[arg(long)]
     pub rel: Option<String>,
+    /// Leave out relations below this confidence (0–1).
+    #[arg(long, default_value_t = 0.0)]
     pub min_confidence: f32,
+    /// Show at most N concepts (default 80 for pictures).
+    #[arg(long, default_value_t = 0)]
     pub max_nodes: usize,
+    /// Only relations stated in this note (path, or file name).
+    #[arg(long)]
     pub note: Option<String>,
+    /// Group concepts: none, note, or section (top-level section of their note).
+    #[arg(long, default_value = "none")]
     pub cluster: String,
+    /// Add co-occurrence (related_to) edges.
+    #[arg(long)]
     pub related: bool,
+    /// dot, svg, png, mermaid, json or graphml (default: from -o's extension, else dot).
+    #[arg(long)]
     pub format: Option<String>,
+    /// Layout direction: LR, TB, RL or BT.
+    #[arg(long, default_value = "LR")]
     pub rankdir: String,
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "output")]
     pub output: Option<PathBuf>,
 }
 

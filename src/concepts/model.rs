@@ -257,7 +257,7 @@ impl ConceptGraph {
                 let d = if ak.contains(&k) || k.contains(&ak) && ak.chars().count() >= 2 {
                     ak.chars().count().abs_diff(k.chars().count()) / 4
                 } else {
-                    levenshtein(&ak, &k)
+                    strsim::levenshtein(&ak, &k)
                 };
                 best = best.min(d);
             }
@@ -299,20 +299,6 @@ impl ConceptGraph {
         }
         d
     }
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -595,27 +595,13 @@ fn resolve_note(graph: &ConceptGraph, wanted: &str) -> Result<HashSet<String>, V
             if p.to_lowercase().contains(&lw) {
                 return Some((0, *p));
             }
-            let d = levenshtein(&name, &lw);
+            let d = strsim::levenshtein(&name, &lw);
             (d <= (lw.chars().count() / 3).max(1)).then_some((d, *p))
         })
         .collect();
     scored.sort();
     let suggestions: Vec<String> = scored.into_iter().take(5).map(|(_, p)| p.to_string()).collect();
     Err(ViewError::NoteNotFound { note: wanted.to_string(), suggestions })
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 fn describe_rels(rels: &[Rel]) -> String {
