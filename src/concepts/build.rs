@@ -353,7 +353,14 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
             .then(a.0.len().cmp(&b.0.len()))
             .then(a.0.cmp(b.0))
     });
-    let label = ranked.first().map(|r| r.0.to_string()).unwrap_or_default();
+    let mut label = ranked.first().map(|r| r.0.to_string()).unwrap_or_default();
+    // An all-lower-case Latin label (`llm`) gives way to the best-ranked spelling of the same
+    // letters with capitals (`LLM`): names are written with their capitals.
+    if !label.chars().any(char::is_uppercase) {
+        if let Some(cased) = ranked.iter().find(|r| r.0 != label && r.0.to_lowercase() == label) {
+            label = cased.0.to_string();
+        }
+    }
     let aliases: Vec<String> = ranked.iter().map(|r| r.0.to_string()).collect();
 
     let mut kinds: FxMap<Kind, u32> = FxMap::default();
