@@ -50,6 +50,14 @@ pub struct Manifest {
     pub dictionary_hash: String,
     pub vocabulary: Vocabulary,
     pub notes: BTreeMap<String, NoteEntry>,
+    /// The concept-graph extractor and merge versions the stored graph was made with.
+    #[serde(default)]
+    pub graph_versions: (u32, u32),
+}
+
+/// The current concept-graph extractor and merge versions.
+fn graph_versions() -> (u32, u32) {
+    (concepts::FACTS_VERSION, concepts::build::BUILD_VERSION)
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -230,7 +238,7 @@ impl Store {
         }
         let same = m.notes.len() == notes.len()
             && notes.iter().all(|n| m.notes.get(&n.rel_path).is_some_and(|e| e.hash == n.hash));
-        if !same || !dir.join(GRAPH).exists() {
+        if !same || !dir.join(GRAPH).exists() || m.graph_versions != graph_versions() {
             return Ok(false);
         }
         match vectors_of {
@@ -399,11 +407,13 @@ impl Store {
             dictionary_hash: dict_hash,
             vocabulary,
             notes: entries,
+            graph_versions: graph_versions(),
         };
         report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
         refresh_graph(dir, &manifest, &prepared, &unchanged, &mut report)?;
         refresh_vectors(dir, &manifest, &prepared, &lexical, embedder, &mut report, progress)?;
-        if !report.lexical_noop() || read_manifest(dir)?.is_none() {
+        let stored_versions = read_manifest(dir)?.map(|m| m.graph_versions);
+        if !report.lexical_noop() || stored_versions != Some(graph_versions()) {
             let bytes = serde_json::to_vec(&manifest).map_err(|e| Error::index(dir, e))?;
             write_atomic(&dir.join(MANIFEST), &bytes)?;
         }
@@ -489,6 +499,9 @@ fn refresh_vectors(
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct FactsFile {
     version: u32,
+    /// The merge rules the stored graph was built with.
+    #[serde(default)]
+    build_version: u32,
     notes: BTreeMap<String, NoteFacts>,
 }
 
@@ -513,7 +526,8 @@ fn refresh_graph(
     facts.version = concepts::FACTS_VERSION;
     let before = facts.notes.len();
     facts.notes.retain(|path, _| manifest.notes.contains_key(path));
-    let mut changed = facts.notes.len() != before;
+    let mut changed = facts.notes.len() != before || facts.build_version != concepts::build::BUILD_VERSION;
+    facts.build_version = concepts::build::BUILD_VERSION;
     for p in prepared {
         facts.notes.insert(p.source.rel_path.clone(), concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks));
         report.graph_notes_extracted += 1;

@@ -332,6 +332,9 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     }
 }
 
+/// Bump when the merge rules change: stored graphs are merged again from the cached per-note facts.
+pub const BUILD_VERSION: u32 = 2;
+
 fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], used: &mut FxSet<String>) -> Concept {
     // Forms with counts, heading forms first for the label.
     let mut forms: FxMap<&str, (u32, u32)> = FxMap::default();
@@ -356,10 +359,10 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
     let mut label = ranked.first().map(|r| r.0.to_string()).unwrap_or_default();
     // An all-lower-case Latin label (`llm`) gives way to the best-ranked spelling of the same
     // letters with capitals (`LLM`): names are written with their capitals.
-    if !label.chars().any(char::is_uppercase) {
-        if let Some(cased) = ranked.iter().find(|r| r.0 != label && r.0.to_lowercase() == label) {
-            label = cased.0.to_string();
-        }
+    if !label.chars().any(char::is_uppercase)
+        && let Some(cased) = ranked.iter().find(|r| r.0 != label && r.0.to_lowercase() == label)
+    {
+        label = cased.0.to_string();
     }
     let aliases: Vec<String> = ranked.iter().map(|r| r.0.to_string()).collect();
 
