@@ -176,18 +176,25 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
                 Some(d) => format!("{}: {}", x.label, d.text),
                 None => x.label.clone(),
             };
-            let me = e.embed_query(&text(c))?;
             let texts: Vec<String> = in_sections.iter().map(|x| text(x)).collect();
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let vs = e.embed_passages(&refs, &mut |_| {})?;
-            let mut scored: Vec<(String, f32)> = in_sections
-                .iter()
-                .zip(vs)
-                .map(|(x, v)| (x.label.clone(), v.iter().zip(&me).map(|(a, b)| a * b).sum::<f32>()))
-                .collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-            scored.truncate(8);
-            scored
+            let embedded = e.embed_query(&text(c)).and_then(|me| Ok((me, e.embed_passages(&refs, &mut |_| {})?)));
+            match embedded {
+                Ok((me, vs)) => {
+                    let mut scored: Vec<(String, f32)> = in_sections
+                        .iter()
+                        .zip(vs)
+                        .map(|(x, v)| (x.label.clone(), v.iter().zip(&me).map(|(a, b)| a * b).sum::<f32>()))
+                        .collect();
+                    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    scored.truncate(8);
+                    scored
+                }
+                Err(err) => {
+                    super::warn_no_dense(&err.to_string());
+                    in_sections.iter().take(8).map(|x| (x.label.clone(), x.mentions.len() as f32)).collect()
+                }
+            }
         }
         _ => in_sections.iter().take(8).map(|x| (x.label.clone(), x.mentions.len() as f32)).collect(),
     };

@@ -135,6 +135,9 @@ fn summary(r: &UpdateReport) -> String {
 }
 
 fn warn_skipped(r: &UpdateReport) {
+    if r.chunks == 0 && r.skipped.is_empty() {
+        eprintln!("warning: the corpus has no Markdown notes (*.md, *.markdown); pass --corpus DIR");
+    }
     for s in &r.skipped {
         eprintln!("warning: skipped {}: {}", s.path, s.reason);
     }

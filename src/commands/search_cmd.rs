@@ -233,8 +233,13 @@ pub fn ask(ctx: &Context, args: &AskArgs) -> Result<u8> {
     warn_if_fallback(&session, args.mode, outcome.mode);
     let sentences = match (&mut session.embedder, outcome.hits.is_empty()) {
         (Some(e), false) => {
-            let q = e.embed_query(&args.question)?;
-            best_sentences(e, &q, &outcome.hits, args.sentences)?
+            // Without sentence vectors the sections still print, with their snippets.
+            let picked =
+                e.embed_query(&args.question).and_then(|q| best_sentences(e, &q, &outcome.hits, args.sentences));
+            picked.unwrap_or_else(|err| {
+                super::warn_no_dense(&err.to_string());
+                Vec::new()
+            })
         }
         _ => Vec::new(),
     };
