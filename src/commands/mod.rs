@@ -116,10 +116,10 @@ fn summary(r: &UpdateReport) -> String {
     }
     let graph = if r.graph_notes_extracted > 0 {
         format!(
-            "; concept graph: {} concepts, {} typed relations ({} notes extracted, {:.2}s)",
+            "; concept graph: {} concepts, {} typed relations ({} extracted, {:.2}s)",
             r.graph_concepts,
             r.graph_typed_edges,
-            r.graph_notes_extracted,
+            plural(r.graph_notes_extracted, "note", "notes"),
             r.graph_took.as_secs_f64()
         )
     } else {
