@@ -1,43 +1,11 @@
 //! End-to-end tests: the real `notegraph` binary on real files (the bundled corpus and small
 //! corpora written into temporary folders).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli_support;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
-/// Runs notegraph with the given corpus and index folders.
-fn run(corpus: &Path, index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_notegraph"))
-        .arg("--corpus")
-        .arg(corpus)
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .env_remove("NOTEGRAPH_CORPUS")
-        .env_remove("NOTEGRAPH_INDEX")
-        .env("NOTEGRAPH_NO_DENSE", "1")
-        .output()
-        .expect("run notegraph")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use cli_support::{json, repo, run, stderr, stdout, write};
 
 #[test]
 fn sample_corpus_search_finds_the_llama_section_first() {

@@ -3,38 +3,24 @@
 
 mod model_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli_support;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
+use std::process::Output;
+
+use cli_support::{command, json, repo, stderr, write};
 
 /// Runs notegraph with the test model cache (populated in-process first, so concurrent child
 /// processes never race to fetch it).
 fn run(corpus: &Path, index: &Path, args: &[&str]) -> Output {
     let _ = model_support::resolved();
-    Command::new(env!("CARGO_BIN_EXE_notegraph"))
-        .arg("--corpus")
-        .arg(corpus)
-        .arg("--index")
-        .arg(index)
-        .args(args)
+    command(corpus, index, args)
         .env("NOTEGRAPH_CACHE_DIR", model_support::test_cache_dir())
         .env_remove("NOTEGRAPH_NO_DENSE")
-        .env_remove("NOTEGRAPH_MODEL_DIR")
         .env_remove("NOTEGRAPH_ORT_DYLIB")
         .env_remove("ORT_DYLIB_PATH")
         .output()
         .expect("run notegraph")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&o.stdout), stderr(o)))
 }
 
 #[test]
@@ -67,13 +53,13 @@ fn editing_one_note_embeds_only_its_changed_chunks() {
     let corpus = tempfile::tempdir().unwrap();
     let index = tempfile::tempdir().unwrap();
     let c = corpus.path();
-    std::fs::write(c.join("a.md"), "# LoRA\n\n低秩分解来模拟参数的改变量。\n\n## QLoRA\n\n4-bit 量化。\n").unwrap();
-    std::fs::write(c.join("b.md"), "# RMSNorm\n\nRMSNorm 去掉了减均值。\n").unwrap();
-    std::fs::write(c.join("c.md"), "# top-p\n\nnucleus sampling keeps the smallest set above p.\n").unwrap();
+    write(c, "a.md", "# LoRA\n\n低秩分解来模拟参数的改变量。\n\n## QLoRA\n\n4-bit 量化。\n");
+    write(c, "b.md", "# RMSNorm\n\nRMSNorm 去掉了减均值。\n");
+    write(c, "c.md", "# top-p\n\nnucleus sampling keeps the smallest set above p.\n");
     let first = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!((first["chunks"].as_u64(), first["embedded"].as_u64()), (Some(4), Some(4)));
 
-    std::fs::write(c.join("a.md"), "# LoRA\n\n低秩分解来模拟参数的改变量。\n\n## QLoRA\n\n4-bit NF4 量化。\n").unwrap();
+    write(c, "a.md", "# LoRA\n\n低秩分解来模拟参数的改变量。\n\n## QLoRA\n\n4-bit NF4 量化。\n");
     let second = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(second["updated"], serde_json::json!(["a.md"]));
     assert_eq!(second["embedded"], 1, "only the edited section of the edited note is embedded again");
@@ -88,7 +74,11 @@ fn a_chinese_question_finds_an_english_note_through_the_dense_side() {
     let corpus = tempfile::tempdir().unwrap();
     let index = tempfile::tempdir().unwrap();
     let c = corpus.path();
-    std::fs::write(c.join("sampling.md"), "# Sampling\n\nNucleus sampling keeps the smallest set of tokens whose probability mass exceeds p, then samples from it.\n").unwrap();
+    write(
+        c,
+        "sampling.md",
+        "# Sampling\n\nNucleus sampling keeps the smallest set of tokens whose probability mass exceeds p, then samples from it.\n",
+    );
     std::fs::write(
         c.join("cooking.md"),
         "# Dumplings\n\nFold the dough around the filling and boil for eight minutes.\n",
@@ -101,12 +91,7 @@ fn a_chinese_question_finds_an_english_note_through_the_dense_side() {
 #[test]
 fn without_a_model_search_falls_back_to_bm25_with_a_one_line_warning() {
     let index = tempfile::tempdir().unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_notegraph"))
-        .arg("--corpus")
-        .arg(repo().join("corpus"))
-        .arg("--index")
-        .arg(index.path())
-        .args(["search", "RMSNorm", "--json"])
+    let o = command(&repo().join("corpus"), index.path(), &["search", "RMSNorm", "--json"])
         .env("NOTEGRAPH_MODEL_DIR", "/no/such/model")
         .env_remove("NOTEGRAPH_NO_DENSE")
         .output()

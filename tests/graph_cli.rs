@@ -1,32 +1,11 @@
 //! End-to-end tests of the concept-graph commands through the real binary (BM25 only, so they
 //! need no model).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli_support;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::process::Output;
 
-fn run(corpus: &Path, index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_notegraph"))
-        .arg("--corpus")
-        .arg(corpus)
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .env("NOTEGRAPH_NO_DENSE", "1")
-        .output()
-        .expect("run notegraph")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", out(o)))
-}
+use cli_support::{json, repo, run, stdout as out, write};
 
 fn sample(args: &[&str]) -> Output {
     static INDEX: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
@@ -112,8 +91,8 @@ fn the_graph_follows_note_edits_and_removals() {
     let corpus = tempfile::tempdir().unwrap();
     let index = tempfile::tempdir().unwrap();
     let c = corpus.path();
-    std::fs::write(c.join("a.md"), "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n").unwrap();
-    std::fs::write(c.join("b.md"), "# 其他\n\nBERT、GPT、T5 都很常见。\n").unwrap();
+    write(c, "a.md", "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n");
+    write(c, "b.md", "# 其他\n\nBERT、GPT、T5 都很常见。\n");
     assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
     let typed = |g: &serde_json::Value| -> Vec<(String, String, String)> {
@@ -133,7 +112,7 @@ fn the_graph_follows_note_edits_and_removals() {
         typed(&g)
     );
 
-    std::fs::write(c.join("b.md"), "# 其他\n\nGPT 使用 RMSNorm。\n").unwrap();
+    write(c, "b.md", "# 其他\n\nGPT 使用 RMSNorm。\n");
     std::fs::remove_file(c.join("a.md")).unwrap();
     let report = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(report["graph"]["notes_extracted"], 1, "only the changed note is extracted again");
