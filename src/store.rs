@@ -244,9 +244,8 @@ impl Store {
         match vectors_of {
             None => Ok(true),
             Some(fingerprint) => {
-                let v = VectorSet::load(&dir.join(VECTORS))?;
                 let chunks: usize = m.notes.values().map(|e| e.chunk_ids.len()).sum();
-                Ok(v.fingerprint == fingerprint && v.len() == chunks)
+                Ok(VectorSet::read_header(&dir.join(VECTORS)).is_some_and(|(f, n)| f == fingerprint && n == chunks))
             }
         }
     }

@@ -71,6 +71,22 @@ impl VectorSet {
         })
     }
 
+    /// The fingerprint and number of vectors in the file, read from its header alone (the
+    /// freshness check on every query must not load every vector). `None` when missing or damaged.
+    pub fn read_header(path: &Path) -> Option<(String, usize)> {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path).ok()?;
+        let mut head = [0u8; 16];
+        f.read_exact(&mut head).ok()?;
+        if &head[..4] != MAGIC {
+            return None;
+        }
+        let u32_at = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]) as usize;
+        let mut fingerprint = vec![0u8; u32_at(12)];
+        f.read_exact(&mut fingerprint).ok()?;
+        Some((String::from_utf8(fingerprint).ok()?, u32_at(8)))
+    }
+
     fn decode(b: &[u8]) -> Option<VectorSet> {
         let mut at = 0usize;
         let mut take = |n: usize| -> Option<&[u8]> {
@@ -208,6 +224,7 @@ mod tests {
         set.save(&path).unwrap();
         let mut loaded = VectorSet::load(&path).unwrap();
         assert_eq!(loaded.len(), 3);
+        assert_eq!(VectorSet::read_header(&path), Some(("m1".to_string(), 3)));
         assert_eq!(loaded.get("c"), set.get("c"));
 
         // "b" removed, "d" new: only "d" needs embedding.
