@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use notegraph::corpus::Corpus;
 use notegraph::retrieve::{self, Fusion, Mode, SearchOptions};
-use notegraph::store::Store;
+use notegraph::store::{Store, UpdateOptions};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -80,22 +80,44 @@ fn main() {
         source.display()
     );
 
-    // Full index, fresh each time.
+    // Full index, fresh each time, with and without the concept graph (runs interleaved).
     let mut full = Vec::new();
+    let mut lexical_only = Vec::new();
+    let mut graph_added = Vec::new();
     let mut notes = 0;
     let mut chunks = 0;
-    for _ in 0..3 {
-        let _ = std::fs::remove_dir_all(&index);
-        let t = Instant::now();
-        let (_, report) = Store::update(&index, &corpus, None, &mut |_| {}).expect("index");
-        full.push(t.elapsed());
-        notes = report.added.len();
-        chunks = report.chunks;
+    for _ in 0..5 {
+        for concept_graph in [true, false] {
+            let _ = std::fs::remove_dir_all(&index);
+            let t = Instant::now();
+            let options = UpdateOptions { concept_graph };
+            let (_, report) = Store::update_with(&index, &corpus, None, options, &mut |_| {}).expect("index");
+            if concept_graph {
+                full.push(t.elapsed());
+                graph_added.push(report.graph_added());
+            } else {
+                lexical_only.push(t.elapsed());
+            }
+            notes = report.added.len();
+            chunks = report.chunks;
+        }
     }
+    // Leave the index complete for what follows.
+    let _ = std::fs::remove_dir_all(&index);
+    Store::update(&index, &corpus, None, &mut |_| {}).expect("index");
+    let (with, without) = (median(full.clone()), median(lexical_only));
     println!(
         "full index: {notes} notes, {chunks} chunks: median {} (runs: {:?})",
-        ms(median(full.clone())),
+        ms(with),
         full.iter().map(|d| ms(*d)).collect::<Vec<_>>()
+    );
+    println!(
+        "  without the concept graph: median {}; the graph adds {} ({:.0} % of the index without it; \
+         waiting + installing after the lexical write: {})",
+        ms(without),
+        ms(with.saturating_sub(without)),
+        with.saturating_sub(without).as_secs_f64() / without.as_secs_f64() * 100.0,
+        ms(median(graph_added))
     );
 
     // Re-index after editing one note.

@@ -79,6 +79,20 @@ pub enum Progress {
     Done,
 }
 
+/// What an update builds besides the lexical index.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateOptions {
+    /// Build the concept graph (on by default). Off leaves an index without a graph, for
+    /// benchmarks that measure what the graph costs; the next default update builds it.
+    pub concept_graph: bool,
+}
+
+impl Default for UpdateOptions {
+    fn default() -> Self {
+        UpdateOptions { concept_graph: true }
+    }
+}
+
 /// What an update did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UpdateReport {
@@ -103,7 +117,14 @@ pub struct UpdateReport {
     pub graph_notes_extracted: usize,
     pub graph_concepts: usize,
     pub graph_typed_edges: usize,
-    /// Time spent extracting facts and merging the concept graph.
+    /// Time spent extracting concept facts and building the graph, on a thread beside the
+    /// lexical write.
+    #[serde(serialize_with = "ser_secs")]
+    pub graph_extract_took: Duration,
+    /// Time the update waited for the extraction after the lexical write was done.
+    #[serde(serialize_with = "ser_secs")]
+    pub graph_wait: Duration,
+    /// Time spent after the lexical write putting the graph files in place.
     #[serde(serialize_with = "ser_secs")]
     pub graph_took: Duration,
     /// Set when the whole index was rebuilt, with the reason.
@@ -129,6 +150,12 @@ impl From<Skipped> for SkippedNote {
 }
 
 impl UpdateReport {
+    /// Wall time the concept graph added to the update: waiting for its thread after the lexical
+    /// write, then putting its files in place.
+    pub fn graph_added(&self) -> Duration {
+        self.graph_wait + self.graph_took
+    }
+
     /// True when nothing in the index changed.
     pub fn is_noop(&self) -> bool {
         self.embedded == 0 && self.lexical_noop()
@@ -294,6 +321,17 @@ impl Store {
         embedder: Option<&mut dyn TextEmbedder>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Store, UpdateReport)> {
+        Self::update_with(dir, corpus, embedder, UpdateOptions::default(), progress)
+    }
+
+    /// [`Store::update`] with options.
+    pub fn update_with(
+        dir: &Path,
+        corpus: &Corpus,
+        embedder: Option<&mut dyn TextEmbedder>,
+        options: UpdateOptions,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
         let scan = corpus.scan()?;
         let _lock = lock(dir)?;
@@ -381,25 +419,21 @@ impl Store {
         }
         report.unchanged = unchanged.len();
 
-        // Write.
-        let analyzer = Analyzer::new(&vocabulary.domain_terms);
-        let lexical = LexicalIndex::open_or_create(&lexical_dir, analyzer)?;
-        if !report.lexical_noop() {
-            let mut writer = lexical.writer()?;
-            for path in &report.removed {
-                writer.delete_note(path);
-            }
-            let total = prepared.len();
-            for (i, p) in prepared.iter().enumerate() {
-                writer.delete_note(&p.source.rel_path);
-                for c in &p.chunks {
-                    writer.add_chunk(c, &p.title)?;
-                }
-                report.chunks_written += p.chunks.len();
-                progress(Progress::Indexing { done: i + 1, total });
-            }
-            writer.commit()?;
-        }
+        // Write. Concept facts are extracted on a second thread while the lexical index is
+        // written: the two read the same parsed notes and share nothing else.
+        let (written, extraction) = std::thread::scope(|scope| {
+            let extraction = scope.spawn(|| match options.concept_graph {
+                true => build_graph_files(dir, &entries, &prepared, &unchanged),
+                false => drop_graph_files(dir),
+            });
+            let written = write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress);
+            let waiting = Instant::now();
+            let extraction = extraction.join();
+            report.graph_wait = waiting.elapsed();
+            (written, extraction)
+        });
+        let lexical = written?;
+        let graph = extraction.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,
             tokenizer_version: TOKENIZER_VERSION,
@@ -409,7 +443,7 @@ impl Store {
             graph_versions: graph_versions(),
         };
         report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
-        refresh_graph(dir, &manifest, &prepared, &unchanged, &mut report)?;
+        install_graph(graph, &mut report)?;
         refresh_vectors(dir, &manifest, &prepared, &lexical, embedder, &mut report, progress)?;
         let stored_versions = read_manifest(dir)?.map(|m| m.graph_versions);
         if !report.lexical_noop() || stored_versions != Some(graph_versions()) {
@@ -420,6 +454,37 @@ impl Store {
         report.took = started.elapsed();
         Ok((Store { dir: dir.to_path_buf(), manifest, lexical }, report))
     }
+}
+
+/// Replaces the changed notes' chunks in the lexical index (and drops the removed notes'), in one
+/// commit; opens the index either way.
+fn write_lexical(
+    lexical_dir: &Path,
+    vocabulary: &Vocabulary,
+    prepared: &[PreparedNote],
+    report: &mut UpdateReport,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<LexicalIndex> {
+    let analyzer = Analyzer::new(&vocabulary.domain_terms);
+    let lexical = LexicalIndex::open_or_create(lexical_dir, analyzer)?;
+    if report.lexical_noop() {
+        return Ok(lexical);
+    }
+    let mut writer = lexical.writer()?;
+    for path in &report.removed {
+        writer.delete_note(path);
+    }
+    let total = prepared.len();
+    for (i, p) in prepared.iter().enumerate() {
+        writer.delete_note(&p.source.rel_path);
+        for c in &p.chunks {
+            writer.add_chunk(c, &p.title)?;
+        }
+        report.chunks_written += p.chunks.len();
+        progress(Progress::Indexing { done: i + 1, total });
+    }
+    writer.commit()?;
+    Ok(lexical)
 }
 
 /// Brings `vectors.bin` in line with the manifest's chunks: vectors of vanished chunks are dropped,
@@ -501,19 +566,34 @@ struct FactsFile {
     /// The merge rules the stored graph was built with.
     #[serde(default)]
     build_version: u32,
+    /// The content hash of each note the facts were extracted from: facts of any other version
+    /// of a note (say, from an update that failed after this file was staged) are not reused.
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
     notes: BTreeMap<String, NoteFacts>,
 }
 
-/// Brings the concept graph in line with the manifest: facts of removed notes dropped, of new and
-/// changed notes extracted (and of any note whose stored facts are missing or from another
-/// extractor version), then everything merged again.
-fn refresh_graph(
+/// The concept graph built beside the lexical write: its files are staged (written under a
+/// temporary name) and put in place only once the lexical index is committed.
+struct GraphBuild {
+    /// (staged file, final path); empty when the stored graph is already current.
+    staged: Vec<(PathBuf, PathBuf)>,
+    extracted: usize,
+    concepts: usize,
+    typed_edges: usize,
+    took: Duration,
+}
+
+/// Reads the stored per-note facts, drops those of removed notes, extracts those of new and
+/// changed notes (and of any note whose stored facts are missing, of another version or from
+/// another extractor), merges everything into the graph and stages both files. Runs on its own
+/// thread beside the lexical write, so it touches no file but its own.
+fn build_graph_files(
     dir: &Path,
-    manifest: &Manifest,
+    notes: &BTreeMap<String, NoteEntry>,
     prepared: &[PreparedNote],
     unchanged: &[NoteSource],
-    report: &mut UpdateReport,
-) -> Result<()> {
+) -> Result<GraphBuild> {
     let started = Instant::now();
     let facts_path = dir.join(FACTS);
     let graph_path = dir.join(GRAPH);
@@ -524,33 +604,128 @@ fn refresh_graph(
         .unwrap_or_default();
     facts.version = concepts::FACTS_VERSION;
     let before = facts.notes.len();
-    facts.notes.retain(|path, _| manifest.notes.contains_key(path));
+    let FactsFile { hashes, notes: stored, .. } = &mut facts;
+    stored.retain(|path, _| notes.get(path).is_some_and(|e| hashes.get(path) == Some(&e.hash)));
     let mut changed = facts.notes.len() != before || facts.build_version != concepts::build::BUILD_VERSION;
     facts.build_version = concepts::build::BUILD_VERSION;
-    for p in prepared {
-        facts.notes.insert(p.source.rel_path.clone(), concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks));
-        report.graph_notes_extracted += 1;
-        changed = true;
+    let mut jobs: Vec<ExtractJob> = prepared.iter().map(ExtractJob::Parsed).collect();
+    jobs.extend(unchanged.iter().filter(|n| !facts.notes.contains_key(&n.rel_path)).map(ExtractJob::Unparsed));
+    changed |= !jobs.is_empty();
+    let extracted = jobs.len();
+    for (path, hash, note_facts) in extract_in_parallel(&jobs).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))? {
+        facts.notes.insert(path.clone(), note_facts);
+        facts.hashes.insert(path, hash);
     }
-    for n in unchanged {
-        if !facts.notes.contains_key(&n.rel_path) {
-            let p = prepare(n.clone());
-            facts
-                .notes
-                .insert(p.source.rel_path.clone(), concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks));
-            report.graph_notes_extracted += 1;
-            changed = true;
+    facts.hashes.retain(|path, _| notes.contains_key(path));
+    let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
+    if changed || !graph_path.exists() {
+        let all: Vec<&NoteFacts> = facts.notes.values().collect();
+        let graph = concepts::build_graph(&all);
+        build.concepts = graph.nodes.len();
+        build.typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
+        // The two files are serialised side by side.
+        let (graph_bytes, facts_bytes) = std::thread::scope(|scope| {
+            let graph_json = scope.spawn(|| serde_json::to_vec(&graph));
+            let facts_json = serde_json::to_vec(&facts);
+            (graph_json.join(), facts_json)
+        });
+        let graph_bytes =
+            graph_bytes.map_err(|_| Error::index(dir, EXTRACTION_FAILED))?.map_err(|e| Error::index(&graph_path, e))?;
+        let facts_bytes = facts_bytes.map_err(|e| Error::index(&facts_path, e))?;
+        build.staged.push((stage(&graph_path, &graph_bytes)?, graph_path));
+        build.staged.push((stage(&facts_path, &facts_bytes)?, facts_path));
+    }
+    build.took = started.elapsed();
+    Ok(build)
+}
+
+const EXTRACTION_FAILED: &str = "building the concept graph failed (an internal error); run `index` again";
+
+/// A note whose concept facts are to be extracted.
+enum ExtractJob<'a> {
+    /// Parsed in this update.
+    Parsed(&'a PreparedNote),
+    /// Unchanged, but without stored facts: parsed on the extraction thread.
+    Unparsed(&'a NoteSource),
+}
+
+impl ExtractJob<'_> {
+    fn size(&self) -> usize {
+        match self {
+            ExtractJob::Parsed(p) => p.source.text.len(),
+            ExtractJob::Unparsed(n) => n.text.len(),
         }
     }
-    if !changed && graph_path.exists() {
-        return Ok(());
+
+    /// (path, content hash, facts).
+    fn run(&self) -> (String, String, NoteFacts) {
+        let extract = |p: &PreparedNote| {
+            let facts = concepts::extract_note(&p.source.rel_path, &p.parsed, &p.chunks);
+            (p.source.rel_path.clone(), p.source.hash.clone(), facts)
+        };
+        match self {
+            ExtractJob::Parsed(p) => extract(p),
+            ExtractJob::Unparsed(n) => extract(&prepare((*n).clone())),
+        }
     }
-    let all: Vec<&NoteFacts> = facts.notes.values().collect();
-    let graph = concepts::build_graph(&all);
-    report.graph_concepts = graph.nodes.len();
-    report.graph_typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
-    write_atomic(&graph_path, &serde_json::to_vec(&graph).map_err(|e| Error::index(&graph_path, e))?)?;
-    write_atomic(&facts_path, &serde_json::to_vec(&facts).map_err(|e| Error::index(&facts_path, e))?)?;
+}
+
+/// Extracts the facts of every job on as many threads as there are cores, largest notes first;
+/// `None` if a worker panicked.
+fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteFacts)>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut order: Vec<&ExtractJob> = jobs.iter().collect();
+    order.sort_by_key(|j| std::cmp::Reverse(j.size()));
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, order.len().max(1));
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(job) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push(job.run());
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(order.len());
+        for h in handles {
+            all.extend(h.join().ok()?);
+        }
+        Some(all)
+    })
+}
+
+/// Removes the graph files, so that no stale graph outlives an update that skipped it.
+fn drop_graph_files(dir: &Path) -> Result<GraphBuild> {
+    for path in [dir.join(GRAPH), dir.join(FACTS)] {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
+            _ => {}
+        }
+    }
+    Ok(GraphBuild { staged: Vec::new(), extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
+}
+
+/// Writes `bytes` under a temporary name beside `path`; returns that name.
+fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let tmp = path.with_extension("staged");
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    Ok(tmp)
+}
+
+/// Puts the staged graph files in place.
+fn install_graph(build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
+    let started = Instant::now();
+    report.graph_notes_extracted = build.extracted;
+    report.graph_extract_took = build.took;
+    report.graph_concepts = build.concepts;
+    report.graph_typed_edges = build.typed_edges;
+    for (tmp, path) in build.staged {
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    }
     report.graph_took = started.elapsed();
     Ok(())
 }

@@ -116,11 +116,13 @@ fn summary(r: &UpdateReport) -> String {
     }
     let graph = if r.graph_notes_extracted > 0 {
         format!(
-            "; concept graph: {} concepts, {} typed relations ({} extracted, {:.2}s)",
+            "; concept graph: {} concepts, {} typed relations ({} extracted in {:.2}s beside the lexical index; \
+             {:.2}s added)",
             r.graph_concepts,
             r.graph_typed_edges,
             plural(r.graph_notes_extracted, "note", "notes"),
-            r.graph_took.as_secs_f64()
+            r.graph_extract_took.as_secs_f64(),
+            r.graph_added().as_secs_f64()
         )
     } else {
         String::new()
@@ -268,7 +270,8 @@ pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
                 "notes_extracted": report.graph_notes_extracted,
                 "concepts": report.graph_concepts,
                 "typed_edges": report.graph_typed_edges,
-                "took_s": report.graph_took.as_secs_f64(),
+                "extract_s": report.graph_extract_took.as_secs_f64(),
+                "added_s": report.graph_added().as_secs_f64(),
             },
             "vectors_missing": report.vectors_missing,
             "rebuilt": report.rebuilt,
