@@ -203,6 +203,8 @@ pub struct LexicalQuery {
     query: Box<dyn Query>,
     /// Distinct query terms (after tokenization and variant folding).
     pub terms: Vec<String>,
+    /// How many of `terms` come from the query's own words (the rest are spelling variants).
+    pub own_terms: usize,
 }
 
 /// A highlighted excerpt: text and the byte ranges inside it to highlight.
@@ -261,6 +263,13 @@ impl LexicalIndex {
     /// Builds the BM25 query for free text: every query term against body and heading, plus the
     /// corpus's other spellings of its Latin terms.
     pub fn parse_query(&self, text: &str, vocab: &Vocabulary) -> LexicalQuery {
+        self.parse_query_expanded(text, vocab, &[])
+    }
+
+    /// [`LexicalIndex::parse_query`] plus other names of what the query names (`expansions`:
+    /// text and weight), each a bag of its terms that are new to the query, scored at that weight.
+    /// Expansion terms widen the match; they are not highlighted.
+    pub fn parse_query_expanded(&self, text: &str, vocab: &Vocabulary, expansions: &[(String, f32)]) -> LexicalQuery {
         let tokens = self.analyzer.tokenize(text);
         let mut terms: Vec<String> = Vec::new();
         let mut seen = BTreeSet::new();
@@ -270,6 +279,7 @@ impl LexicalIndex {
                 terms.push(t.text.clone());
             }
         }
+        let own_terms = terms.len();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in &terms {
             clauses.push((Occur::Should, self.term_clause(std::slice::from_ref(t), 1.0)));
@@ -311,7 +321,20 @@ impl LexicalIndex {
             }
             clauses.push((Occur::Should, self.term_clause(&form, VARIANT_BOOST)));
         }
-        LexicalQuery { query: Box::new(BooleanQuery::new(clauses)), terms }
+        let mut expanded: BTreeSet<String> = BTreeSet::new();
+        for (alias, weight) in expansions {
+            let bag: Vec<(Occur, Box<dyn Query>)> = self
+                .analyzer
+                .tokenize(alias)
+                .into_iter()
+                .filter(|t| !is_stop_word(&t.text) && !seen.contains(&t.text) && expanded.insert(t.text.clone()))
+                .map(|t| (Occur::Should, self.term_clause(&[t.text], 1.0)))
+                .collect();
+            if !bag.is_empty() {
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(BooleanQuery::new(bag)), *weight))));
+            }
+        }
+        LexicalQuery { query: Box::new(BooleanQuery::new(clauses)), terms, own_terms }
     }
 
     /// A term (or phrase) in the body, or in the heading path with [`HEADING_BOOST`].

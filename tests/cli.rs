@@ -194,3 +194,28 @@ fn eval_prints_metrics_and_writes_runs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.jsonl: line 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_query_finds_sections_that_use_another_name_of_its_concept() {
+    // The graph learns 解码器 = Decoder from the gloss in a.md; b.md says only `Decoder`.
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    write(
+        corpus.path(),
+        "a.md",
+        "# 模型结构\n\n## 解码器（Decoder）\n\n解码器（Decoder）逐个生成输出。\n\n## 其他\n\n无关内容。\n",
+    );
+    write(
+        corpus.path(),
+        "b.md",
+        "# Sequence models\n\n## Inputs\n\nDuring training the Decoder receives the shifted target sequence.\n",
+    );
+    let paths = |args: &[&str]| -> Vec<String> {
+        let v = json(&run(corpus.path(), index.path(), args));
+        v["results"].as_array().unwrap().iter().map(|r| r["path"].as_str().unwrap().to_string()).collect()
+    };
+    let with_graph = paths(&["search", "解码器的输入", "--mode", "bm25", "--json"]);
+    assert!(with_graph.contains(&"b.md".to_string()), "{with_graph:?}");
+    let without = paths(&["--no-graph-rank", "search", "解码器的输入", "--mode", "bm25", "--json"]);
+    assert!(!without.contains(&"b.md".to_string()), "{without:?}");
+}

@@ -145,7 +145,15 @@ fn explain_line(p: &Painter, h: &SearchHit) -> String {
         }
         None => String::new(),
     };
-    p.dim(&format!("bm25: {} | dense: {} | fused: {:.4}{graph}", src(h.sources.bm25), src(h.sources.dense), h.score))
+    let coverage = h.sources.coverage.map_or(String::new(), |c| {
+        format!(" | query terms held: {:.0} % (heading {:.0} %)", c.terms * 100.0, c.heading * 100.0)
+    });
+    p.dim(&format!(
+        "bm25: {} | dense: {}{coverage} | fused: {:.4}{graph}",
+        src(h.sources.bm25),
+        src(h.sources.dense),
+        h.score
+    ))
 }
 
 fn print_hits(ctx: &Context, o: &SearchOutcome, explain: bool) {
