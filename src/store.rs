@@ -333,6 +333,7 @@ impl Store {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
+        crate::tokenize::preload_dictionary();
         let scan = corpus.scan()?;
         let _lock = lock(dir)?;
         let mut report = UpdateReport {
@@ -619,21 +620,21 @@ fn build_graph_files(
     facts.hashes.retain(|path, _| notes.contains_key(path));
     let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
     if changed || !graph_path.exists() {
-        let all: Vec<&NoteFacts> = facts.notes.values().collect();
-        let graph = concepts::build_graph(&all);
+        // The facts file is written while the graph is merged: both only read the facts.
+        let (graph, staged_facts) = std::thread::scope(|scope| {
+            let facts_file = scope.spawn(|| {
+                let bytes = serde_json::to_vec(&facts).map_err(|e| Error::index(&facts_path, e))?;
+                stage(&facts_path, &bytes)
+            });
+            let all: Vec<&NoteFacts> = facts.notes.values().collect();
+            (concepts::build_graph(&all), facts_file.join())
+        });
         build.concepts = graph.nodes.len();
         build.typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
-        // The two files are serialised side by side.
-        let (graph_bytes, facts_bytes) = std::thread::scope(|scope| {
-            let graph_json = scope.spawn(|| serde_json::to_vec(&graph));
-            let facts_json = serde_json::to_vec(&facts);
-            (graph_json.join(), facts_json)
-        });
-        let graph_bytes =
-            graph_bytes.map_err(|_| Error::index(dir, EXTRACTION_FAILED))?.map_err(|e| Error::index(&graph_path, e))?;
-        let facts_bytes = facts_bytes.map_err(|e| Error::index(&facts_path, e))?;
+        let graph_bytes = serde_json::to_vec(&graph).map_err(|e| Error::index(&graph_path, e))?;
         build.staged.push((stage(&graph_path, &graph_bytes)?, graph_path));
-        build.staged.push((stage(&facts_path, &facts_bytes)?, facts_path));
+        let staged_facts = staged_facts.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
+        build.staged.push((staged_facts, facts_path));
     }
     build.took = started.elapsed();
     Ok(build)

@@ -62,8 +62,19 @@ const FUNCTION_CHARS: &[char] = &[
 /// jieba with its default dictionary, loaded once per process (parsing the dictionary takes about
 /// 0.1 s; a clone is cheaper).
 pub fn base_jieba() -> &'static Jieba {
-    static BASE: std::sync::OnceLock<Jieba> = std::sync::OnceLock::new();
-    BASE.get_or_init(Jieba::new)
+    BASE_JIEBA.get_or_init(Jieba::new)
+}
+
+static BASE_JIEBA: std::sync::OnceLock<Jieba> = std::sync::OnceLock::new();
+
+/// Starts loading jieba's dictionary on a background thread, so that work which does not need it
+/// yet (reading and parsing notes) overlaps the load. A no-op once it is loaded.
+pub fn preload_dictionary() {
+    if BASE_JIEBA.get().is_none() {
+        std::thread::spawn(|| {
+            base_jieba();
+        });
+    }
 }
 
 impl Analyzer {
