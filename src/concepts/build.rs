@@ -333,7 +333,7 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
 }
 
 /// Bump when the merge rules change: stored graphs are merged again from the cached per-note facts.
-pub const BUILD_VERSION: u32 = 2;
+pub const BUILD_VERSION: u32 = 3;
 
 fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], used: &mut FxSet<String>) -> Concept {
     // Forms with counts, heading forms first for the label.

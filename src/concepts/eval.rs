@@ -130,6 +130,12 @@ fn gold_forms(rel: Rel, structural: bool) -> Vec<(&'static str, bool)> {
         Rel::Outperforms => vec![("outperforms", false)],
         Rel::Mitigates => vec![("mitigates", false)],
         Rel::Causes => vec![("causes", false)],
+        Rel::AppliedBefore => vec![("applied_before", false)],
+        Rel::Implements => vec![("implements", false)],
+        Rel::InsertedInto => vec![("inserted_into", false)],
+        Rel::HasProblem => vec![("has_problem", false)],
+        Rel::UsedWith => vec![("used_with", false), ("used_with", true)],
+        Rel::Updates => vec![("updates", false)],
         Rel::RelatedTo => vec![],
     }
 }

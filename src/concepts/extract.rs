@@ -30,7 +30,7 @@ use crate::chunk::{Chunk, is_cjk};
 use crate::markdown::{BlockKind, ParsedNote};
 
 /// Bump when extraction rules change: cached facts of another version are re-extracted.
-pub const FACTS_VERSION: u32 = 2;
+pub const FACTS_VERSION: u32 = 3;
 
 /// Why a string is a term candidate (bit flags).
 pub mod signal {
@@ -640,7 +640,9 @@ impl<'a> Extractor<'a> {
             for m in cue_re().find_iter(s) {
                 let rest = &s[m.end()..];
                 let run: String = rest.chars().take_while(|&c| is_cjk(c)).collect();
-                for part in run.split(['、', '和', '与', '及', '或']).take(3) {
+                // Two-character conjunctions first: `或者` split at `或` would leave `者…`.
+                let run = run.replace("或者", "、").replace("以及", "、");
+                for part in run.split(['、', '和', '与', '及', '或']).take(4) {
                     let part = part.strip_suffix("者").unwrap_or(part);
                     if let Some(p) = argument_phrase(part) {
                         found.push(p);
@@ -1054,7 +1056,7 @@ fn cue_re() -> &'static Regex {
     RE.get_or_init(|| {
         Regex::new(concat!(
             r"(?:使用了?|采用了?|用了|用于|适用于|适合于?|应用于|防止|避免|缓解|减轻|导致|引起|造成|替换为|代替|取代|而非|",
-            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美|支持)"
+            r"属于|是一种|是一个|包含|包括|例如|比如|优于|不如|解决了?|基于|类似于?|相当于|媲美|支持|实现为|存在)"
         ))
         .expect("valid regex")
     })
@@ -1073,6 +1075,8 @@ fn cjk_runs(s: &str) -> impl Iterator<Item = &str> {
 /// A noun phrase usable as a relation argument: the head after the last `的`, without quantity
 /// words, 2–6 characters, not opening with a general verb.
 fn argument_phrase(s: &str) -> Option<String> {
+    // `训练不稳定的问题`: the problem named before a trailing `的问题`.
+    let s = ["的问题", "问题"].iter().find_map(|w| s.strip_suffix(w)).unwrap_or(s);
     let s = s.rsplit('的').next().unwrap_or(s);
     // `支持多种编程语言`: the noun phrase after a quantity word.
     let s = ["多种", "多个", "各种", "各类", "多类"]
@@ -1081,6 +1085,10 @@ fn argument_phrase(s: &str) -> Option<String> {
         .min_by_key(|r| r.len())
         .unwrap_or(s);
     let mut t = s;
+    // `避免发生梯度消失`: a light verb of occurrence before the noun phrase.
+    for v in ["发生", "出现", "产生"] {
+        t = t.strip_prefix(v).unwrap_or(t);
+    }
     for q in [
         "多种", "多个", "一些", "一种", "一个", "各种", "两种", "两个", "所有", "整个", "每个", "不同", "部分", "传统",
         "原有", "原始", "标准",

@@ -60,6 +60,18 @@ pub enum Rel {
     Mitigates,
     /// `from` causes `to`.
     Causes,
+    /// `from` comes before `to` in a computation or pipeline (`X 放在 Y 之前`, `placed before`).
+    AppliedBefore,
+    /// `from` is an implementation of `to` (code, library, operator: `X 在 Y 库中的实现`).
+    Implements,
+    /// `from` (a module, parameters) is inserted into the structure of `to` (`插入到 Y 中`).
+    InsertedInto,
+    /// `from` has problem or drawback `to` (`X 存在 Y 问题`, `suffers from`).
+    HasProblem,
+    /// `from` is used together with `to` (`X 与 Y 结合使用`, `combined with`).
+    UsedWith,
+    /// Method `from` (only) updates / trains parameters or module `to` (`只更新 Y`, `仅对 Y 进行微调`).
+    Updates,
     /// Co-occurrence within sentences, weighted by PMI.
     RelatedTo,
 }
@@ -79,10 +91,16 @@ impl Rel {
         Rel::SimilarTo,
         Rel::Mitigates,
         Rel::Causes,
+        Rel::AppliedBefore,
+        Rel::Implements,
+        Rel::InsertedInto,
+        Rel::HasProblem,
+        Rel::UsedWith,
+        Rel::Updates,
     ];
 
     pub fn is_symmetric(self) -> bool {
-        matches!(self, Rel::ContrastedWith | Rel::SimilarTo | Rel::RelatedTo)
+        matches!(self, Rel::ContrastedWith | Rel::SimilarTo | Rel::UsedWith | Rel::RelatedTo)
     }
 
     pub fn is_typed(self) -> bool {
@@ -104,6 +122,12 @@ impl Rel {
             Rel::SimilarTo => "similar_to",
             Rel::Mitigates => "mitigates",
             Rel::Causes => "causes",
+            Rel::AppliedBefore => "applied_before",
+            Rel::Implements => "implements",
+            Rel::InsertedInto => "inserted_into",
+            Rel::HasProblem => "has_problem",
+            Rel::UsedWith => "used_with",
+            Rel::Updates => "updates",
             Rel::RelatedTo => "related_to",
         }
     }

@@ -58,6 +58,14 @@ enum Slot {
     GroupOrBefore(&'static str),
     /// The mention that ends right before the match (across a comma): `Y，如 X1、X2`.
     Previous,
+    /// Like `After`, from the end of the named group instead of the match's end (the match ends
+    /// with a guard or a closing word: `通过一个 Y`, `相对于 Y 的改进`).
+    AfterGroup(&'static str),
+    /// `BeforeExplicit`, else the mention opening the clause (`X 仅用 100 个示例就展示了…`), else
+    /// the fallbacks of `Before`.
+    BeforeOrClauseSubject,
+    /// `BeforeExplicit`, else `After`: `X 在 Y 中插入…` vs. `在 Y 中插入 X`.
+    BeforeElseAfter,
 }
 
 struct Pattern {
@@ -195,6 +203,48 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             ),
             p("Y instead of X", Replaces, r"(?i)(?-u:\b)instead of(?-u:\b)", BeforeExplicit, After, 0.75),
             p("Y replaces X", Replaces, r"(?i)(?-u:\b)(?:replaces|replaced|replacing)(?-u:\b)", BeforeExplicit, After, 0.8),
+            // ---- `相对于 Y 的显著改进`: a comparison that states a gain (before the plain contrast)
+            circumfix(
+                p(
+                    "X相对于Y有提升",
+                    Outperforms,
+                    concat!(
+                        r"(?P<cue>相对于|相较于|相比于)(?P<y>",
+                        c!(),
+                        r"{1,40}?)(?:都有|有|的)",
+                        c!(),
+                        r"{0,6}?(?:改进|提升|提高|改善)"
+                    ),
+                    BeforeOrClauseSubject,
+                    AfterGroup("cue"),
+                    0.7,
+                ),
+                &["改进", "提升", "提高", "改善"],
+            ),
+            // ---- used_with
+            circumfix(
+                p(
+                    "X与Y结合使用",
+                    UsedWith,
+                    concat!(
+                        r"(?:与|和|跟|同)(?P<y>",
+                        c!(),
+                        r"{1,25}?)(?:结合|配合|搭配|联用|(?:一起|一同|共同)(?:使用|用))"
+                    ),
+                    BeforeExplicit,
+                    Group("y"),
+                    0.7,
+                ),
+                &["结合", "配合", "搭配", "联用", "一起", "一同", "共同"],
+            ),
+            p(
+                "X used together with Y",
+                UsedWith,
+                r"(?i)(?-u:\b)(?:used |applied )?(?:together with|in combination with|in conjunction with|combined with|paired with)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
             // ---- contrasted_with / similar_to (circumfix forms first)
             circumfix(
                 p(
@@ -203,13 +253,13 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                     concat!(
                         r"(?:与|和|跟|同)(?P<y>",
                         c!(),
-                        r"{1,25}?)(?:类似|相似|相近|相当|近似|接近|一致|等价|相匹敌|差不多)"
+                        r"{1,25}?)(?:类似|相似|相近|相当|近似|接近|一致|等价|相匹敌|差不多|可比较|可比|相媲美)"
                     ),
                     Before,
                     Group("y"),
                     0.75,
                 ),
-                &["类似", "相似", "相近", "相当", "近似", "接近", "一致", "等价", "相匹敌", "差不多"],
+                &["类似", "相似", "相近", "相当", "近似", "接近", "一致", "等价", "相匹敌", "差不多", "可比", "相媲美"],
             ),
             circumfix(
                 p(
@@ -218,7 +268,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                     concat!(
                         r"(?:与|和|跟|同)(?P<y>",
                         c!(),
-                        r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的区别|的不同|不同|的差异|有所不同|的差别)"
+                        r"{1,25}?)(?:相比|相较|对比|进行比较|进行对比|作比较|的?(?:主要)?(?:区别|不同|差异|差别)|有所不同)"
                     ),
                     BeforeOrNext,
                     Group("y"),
@@ -243,6 +293,18 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 After,
                 0.7,
             ),
+            circumfix(
+                p(
+                    "X是A和B的折中",
+                    SimilarTo,
+                    concat!(r"是(?P<y>", c!(), r"{1,25}?)(?:之间)?的(?:折中|折衷|中间形态)"),
+                    Before,
+                    Group("y"),
+                    0.7,
+                ),
+                &["折中", "折衷", "中间形态"],
+            ),
+            p("X接近Y", SimilarTo, r"(?:趋近于|接近于|接近)", Before, After, 0.6),
             p(
                 "X is similar to Y",
                 SimilarTo,
@@ -296,6 +358,17 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             p("X改进了Y", ImprovesOn, r"改进了", BeforeExplicit, After, 0.7),
             circumfix(
                 p(
+                    "X在Y的基础上改进",
+                    ImprovesOn,
+                    concat!(r"在(?P<y>", c!(), r"{1,20}?)的?基础上(?:进行|做|作)?了?(?:优化|改进|改良|改善)"),
+                    Before,
+                    Group("y"),
+                    0.75,
+                ),
+                &["优化", "改进", "改良", "改善"],
+            ),
+            circumfix(
+                p(
                     "X为了解决Y的问题",
                     ImprovesOn,
                     concat!(r"解决了?(?P<y>", c!(), r"{1,20}?)(?:对|在)", c!(), r"{0,30}?的问题"),
@@ -310,6 +383,26 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 "X mitigates Y",
                 Mitigates,
                 r"(?i)(?-u:\b)(?:mitigates?|alleviates?|avoids?|prevents?|solves?|addresses)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            // ---- has_problem
+            circumfix(
+                p(
+                    "X存在Y问题",
+                    HasProblem,
+                    concat!(r"(?:存在|面临|遭遇|遇到)(?:着|了)?(?P<y>", c!(), r"{1,25}?)的?(?:问题|缺陷|缺点|瓶颈|困难)"),
+                    Before,
+                    Group("y"),
+                    0.7,
+                ),
+                &["问题", "缺陷", "缺点", "瓶颈", "困难"],
+            ),
+            p(
+                "X suffers from Y",
+                HasProblem,
+                r"(?i)(?-u:\b)(?:suffers? from|suffered from|is prone to|are prone to|struggles? with)(?-u:\b)",
                 BeforeExplicit,
                 After,
                 0.7,
@@ -360,6 +453,14 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 ),
                 &["一种", "变体", "一个", "一类", "特例", "实例", "特殊情况", "子集", "一员"],
             ),
+            p(
+                "X，一种…Y的变体",
+                IsA,
+                concat!(r",\s*(?:是)?一种(?P<y>", c!(), r"{1,25}?)的+(?:变体|变种|改进版|扩展)"),
+                Previous,
+                Group("y"),
+                0.7,
+            ),
             p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", Before, Head, 0.75),
             p("X属于Y", IsA, r"属于", Before, Head, 0.75),
             p("Y，如X", IsA, r",\s*(?:例如|比如|譬如|诸如|如|包括|such as|including|e\.g\.)", After, Previous, 0.65),
@@ -377,12 +478,35 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 p(
                     "X由Y组成",
                     PartOf,
-                    concat!(r"由(?P<y>", c!(), r"{1,30}?)(?:组成|构成)"),
+                    concat!(r"由(?P<y>", c!(), r"{1,30}?)(?:组成|构成|组合而成)"),
                     Group("y"),
                     BeforeExplicit,
                     0.75,
                 ),
                 &["组成", "构成"],
+            ),
+            circumfix(
+                p(
+                    "X是A和B的组合",
+                    PartOf,
+                    concat!(r"是(?:用|由)?(?P<y>", c!(), r"{1,40}?)的[^,;:!?。的]{0,3}?(?:组合|结合|集成)"),
+                    Group("y"),
+                    BeforeExplicit,
+                    0.7,
+                ),
+                &["组合", "结合", "集成"],
+            ),
+            p(
+                "将Y作为X的子模块",
+                PartOf,
+                concat!(
+                    r"(?:将|把)(?P<y>",
+                    c!(),
+                    r"{1,30}?)作为(?:其|它的)?(?:子模块|组件|组成部分|一部分|子网络|子结构)"
+                ),
+                Group("y"),
+                Before,
+                0.7,
             ),
             p("X包含Y", PartOf, r"(?:包含|包括|含有)了?", After, BeforeExplicit, 0.65),
             p(
@@ -415,7 +539,208 @@ fn patterns() -> &'static [(Pattern, Regex)] {
             ),
             p("X基于Y", BasedOn, r"基于", BeforeExplicit, After, 0.7),
             p("X based on Y", BasedOn, r"(?i)(?-u:\b)(?:is|are) (?:based|built) on(?-u:\b)", BeforeExplicit, After, 0.75),
+            // ---- applied_before: a placement verb with `之前` / `之后`
+            p(
+                "X放在Y之前",
+                AppliedBefore,
+                concat!(
+                    r"(?:放在|放到|放置在|放置于|移动到|移到|置于|调整到|加在|添加在|位于)了?(?P<y>",
+                    c!(),
+                    r"{1,30}?)(?:之前|前面)"
+                ),
+                BeforeExplicit,
+                Group("y"),
+                0.75,
+            ),
+            p(
+                "X放在Y之后",
+                AppliedBefore,
+                concat!(
+                    r"(?:放在|放到|放置在|放置于|移动到|移到|置于|调整到|加在|添加在|位于)了?(?P<y>",
+                    c!(),
+                    r"{1,30}?)(?:之后|后面)"
+                ),
+                Group("y"),
+                BeforeExplicit,
+                0.75,
+            ),
+            circumfix(
+                p(
+                    "在Y之后添加X",
+                    AppliedBefore,
+                    concat!(r"在(?P<y>", c!(), r"{1,30}?)(?:之后|后面)(?:添加|加入|插入|接入|接上|使用|应用)了?"),
+                    Group("y"),
+                    After,
+                    0.7,
+                ),
+                &["添加", "加入", "插入", "接入", "接上", "使用", "应用"],
+            ),
+            circumfix(
+                p(
+                    "在Y之前添加X",
+                    AppliedBefore,
+                    concat!(r"在(?P<y>", c!(), r"{1,30}?)(?:之前|前面)(?:添加|加入|插入|接入|使用|应用)了?"),
+                    After,
+                    Group("y"),
+                    0.7,
+                ),
+                &["添加", "加入", "插入", "接入", "使用", "应用"],
+            ),
+            p(
+                "X is placed before Y",
+                AppliedBefore,
+                r"(?i)(?-u:\b)(?:placed|applied|put|inserted|moved|added) (?:right |just |directly )?before(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            p(
+                "X is placed after Y",
+                AppliedBefore,
+                r"(?i)(?-u:\b)(?:placed|applied|put|inserted|moved|added) (?:right |just |directly )?after(?-u:\b)",
+                After,
+                BeforeExplicit,
+                0.7,
+            ),
+            // ---- implements
+            circumfix(
+                p(
+                    "X在Y库中的实现",
+                    Implements,
+                    concat!(
+                        r"在(?P<y>",
+                        c!(),
+                        r"{1,30}?)(?:库|框架|包|代码)?(?:中|里)(?:的(?:代码)?实现|的?代码实现|实现(?:如下|代码))"
+                    ),
+                    Group("y"),
+                    BeforeExplicit,
+                    0.75,
+                ),
+                &["实现"],
+            ),
+            p("X被实现为Y", Implements, r"(?:被)?实现(?:为|成)", After, BeforeExplicit, 0.75),
+            p(
+                "X is implemented in Y",
+                Implements,
+                r"(?i)(?-u:\b)(?:is|are|was|were|be|been) implemented (?:in|by|with|using|as)(?-u:\b)",
+                After,
+                BeforeExplicit,
+                0.75,
+            ),
+            p("Y implements X", Implements, r"(?i)(?-u:\b)implements(?-u:\b)", BeforeExplicit, After, 0.7),
+            // ---- inserted_into
+            circumfix(
+                p(
+                    "X插入到Y中",
+                    InsertedInto,
+                    concat!(
+                        r"(?:插入|嵌入|注入|添加|加入)(?:到|在|进|至)(?P<y>",
+                        c!(),
+                        r"{1,30}?)的?(?:结构|网络)?(?:里面|之中|内部|中|里|内)"
+                    ),
+                    Before,
+                    Group("y"),
+                    0.7,
+                ),
+                &["中", "里", "内"],
+            ),
+            circumfix(
+                p(
+                    "X嵌入Y的结构中",
+                    InsertedInto,
+                    concat!(r"(?:插入|嵌入|注入)(?P<y>", c!(), r"{1,30}?)的?(?:结构|网络)(?:里面|之中|内部|中|里|内)"),
+                    Before,
+                    Group("y"),
+                    0.7,
+                ),
+                &["结构", "网络"],
+            ),
+            circumfix(
+                p(
+                    "X在Y中插入",
+                    InsertedInto,
+                    concat!(r"在(?P<y>", c!(), r"{1,30}?)(?:中|里|内)(?:插入|嵌入|注入)了?"),
+                    BeforeElseAfter,
+                    Group("y"),
+                    0.7,
+                ),
+                &["插入", "嵌入", "注入"],
+            ),
+            p(
+                "X is inserted into Y",
+                InsertedInto,
+                r"(?i)(?-u:\b)(?:is|are|was|were|be|been) (?:inserted|embedded|injected) (?:into|in)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.75,
+            ),
+            // ---- updates: only / merely tuning part of a model
+            p(
+                "X只对Y进行微调",
+                Updates,
+                concat!(r"(?:只|仅|仅仅|只需)对(?P<y>", c!(), r"{1,30}?)(?:进行)?(?:微调|训练|更新|调整)"),
+                Before,
+                Group("y"),
+                0.7,
+            ),
+            p("X只更新Y", Updates, r"(?:只|仅|仅仅|只需)(?:更新|训练|微调)了?", BeforeExplicit, After, 0.65),
+            p(
+                "X only updates Y",
+                Updates,
+                r"(?i)(?-u:\b)(?:only (?:updates|trains|fine-tunes|tunes)|(?:updates|trains|fine-tunes|tunes) only)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.7,
+            ),
+            // ---- uses (shapes other than a verb followed by its object)
+            circumfix(
+                p(
+                    "X是Y中最常用的",
+                    Uses,
+                    concat!(
+                        r"是(?P<y>",
+                        c!(),
+                        r"{1,30}?)(?:结构|架构|模型)?中(?:最)?(?:常用|常见|广泛使用|普遍使用)的"
+                    ),
+                    Group("y"),
+                    BeforeExplicit,
+                    0.7,
+                ),
+                &["常用", "常见", "广泛使用", "普遍使用"],
+            ),
+            p("带有Y的X", Uses, concat!(r"带有(?P<y>", c!(), r"{1,25}?)的"), After, Group("y"), 0.7),
+            p(
+                "X通过Y",
+                Uses,
+                r"通过(?P<cue>(?:使用|采用|引入)?(?:一个|一种|一些)?)[^对将把从在让使给向,;:!?。]",
+                Before,
+                AfterGroup("cue"),
+                0.6,
+            ),
+            p(
+                "X by using Y",
+                Uses,
+                r"(?i)(?-u:\b)by (?:using|means of|applying|adding)(?-u:\b)",
+                BeforeExplicit,
+                After,
+                0.65,
+            ),
             // ---- used_for
+            circumfix(
+                p(
+                    "X有Y作用",
+                    UsedFor,
+                    concat!(
+                        r"(?:具有|起到|起着|有)了?(?:一定的|轻微的|较强的|很强的|重要的|显著的|明显的)?(?P<y>",
+                        c!(),
+                        r"{1,15}?)的?作用"
+                    ),
+                    Before,
+                    Group("y"),
+                    0.65,
+                ),
+                &["作用"],
+            ),
             p(
                 "X用于Y",
                 UsedFor,
@@ -465,9 +790,18 @@ fn is_clause_delim(c: char) -> bool {
     matches!(c, ',' | ';' | ':' | '!' | '?' | '。')
 }
 
+fn slot_is_strict_group(slot: Slot) -> bool {
+    matches!(slot, Slot::Group(_))
+}
+
 /// Text that may stand between coordinated mentions.
 fn is_coordinator(gap: &str) -> bool {
     let g = gap.trim();
+    // `A 结构和 B 层`: a category word after the first mention, then the conjunction.
+    let g = ["结构", "模块", "层", "函数", "机制", "方法", "模型"]
+        .iter()
+        .find_map(|w| g.strip_prefix(w).filter(|r| !r.trim().is_empty()))
+        .map_or(g, str::trim);
     g.is_empty() && !gap.is_empty()
         || matches!(
             g,
@@ -491,7 +825,7 @@ const SUBJECTLESS_OPENERS: &[&str] = &[
     "并且", "而且", "同时", "此外", "另外", "其次", "然后", "最后", "首先", "主要", "则", "还", "也", "都", "均",
     "可以", "会", "直接", "进一步", "并", "且", "又", "它", "其", "通过", "在", "该方法", "该模型", "这里", "本文",
     "作者", "进而", "从而", "因此", "所以", "故", "还可以", "也可以", "不仅", "就", "便", "只", "仅", "而", "但是",
-    "但", "可", "能", "即", "以", "来",
+    "但", "可", "能", "即", "以", "来", "本方法", "此方法", "这种方法", "该框架", "该算法",
 ];
 
 /// Prefix text that leaves a clause without a subject: connectors, numbering, adverbs.
@@ -702,8 +1036,10 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
             if consumed.iter().any(|&(a, b)| ms < b && a < me) {
                 continue;
             }
-            // A cue inside a mention is part of a name, not a cue.
-            if mentions.iter().any(|x| (x.start <= ms && ms < x.end) || (x.start < me && me < x.end)) {
+            // A cue inside a mention is part of a name, not a cue. A pattern whose match runs past its
+            // cue (a guard character, `的改进`) names the cue as group `cue`.
+            let cue_end = caps.as_ref().and_then(|c| c.name("cue")).map_or(me, |g| g.end());
+            if mentions.iter().any(|x| (x.start <= ms && ms < x.end) || (x.start < cue_end && cue_end < x.end)) {
                 continue;
             }
             if negated(skeleton, ms) {
@@ -785,15 +1121,24 @@ fn distribute_over_examples(out: &mut Vec<Found>) {
         return;
     }
     let mut extra = Vec::new();
-    for f in out.iter() {
+    let mut distributed = Vec::new();
+    for (k, f) in out.iter().enumerate() {
         if !matches!(f.rel, Rel::UsedFor | Rel::Uses | Rel::PartOf) {
             continue;
         }
+        let before = extra.len();
         for &(m, cat) in &members {
             if f.to == cat && f.from != m {
                 extra.push(Found { from: f.from, to: m, rel: f.rel, confidence: f.confidence * 0.9, cue: f.cue });
             }
         }
+        // Said of two or more listed members, the statement is about them, not the category word.
+        if extra.len() - before >= 2 {
+            distributed.push(k);
+        }
+    }
+    for k in distributed.into_iter().rev() {
+        out.remove(k);
     }
     out.extend(extra);
 }
@@ -811,7 +1156,8 @@ fn attribute_before(s: &str, mentions: &[Span], pos: usize) -> bool {
 }
 
 fn negated(s: &str, pos: usize) -> bool {
-    let before: Vec<char> = s[..pos].chars().rev().take(3).collect();
+    // Within the clause: `…不变,只对 X 微调` is not negated.
+    let before: Vec<char> = s[..pos].chars().rev().take(3).take_while(|&c| !is_clause_delim(c)).collect();
     let zh = before.iter().any(|c| matches!(c, '不' | '未' | '无' | '没'))
         && !(before.first() == Some(&'而') || before.starts_with(&['非', '而']));
     let l = s[..pos].to_ascii_lowercase();
@@ -900,6 +1246,15 @@ fn resolve(
                 let &last = inside.last()?;
                 let mut chosen = sent.coordinated(last, false, a, b);
                 chosen.reverse();
+                // A compound around the name, with another name in its modifier (`FFN 层的并行 Adapter`):
+                // the group names a variant, not the bare name.
+                let glued = sent.s[a..sent.mentions[chosen[0]].start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| super::text::has_cjk(&c.to_string()) && c != '的');
+                if glued && inside.first().is_some_and(|f| !chosen.contains(f)) && slot_is_strict_group(slot) {
+                    return None;
+                }
                 // Little text around the mentions: the group is a noun phrase, not a clause.
                 let lead = sent.s[a..sent.mentions[chosen[0]].start].trim().chars().count();
                 let trail = sent.s[sent.mentions[last].end..b].trim().chars().count();
@@ -921,6 +1276,33 @@ fn resolve(
                 _ => None,
             }
         }
+        Slot::AfterGroup(name) => {
+            // The object follows the cue closely (at most a short quantifier: `单个`, `一个`).
+            let (_, ge) = group(name)?;
+            let (_, chi) = sent.clause_of(ge);
+            let i = sent.mentions.iter().position(|m| m.start >= ge && m.end <= chi)?;
+            if sent.s[ge..sent.mentions[i].start].trim().chars().count() > 2 {
+                return None;
+            }
+            resolve(sent, Slot::After, ms, ge, group, ctx)
+        }
+        Slot::BeforeOrClauseSubject => {
+            if let Some(r) = resolve(sent, Slot::BeforeExplicit, ms, me, group, ctx) {
+                return Some(r);
+            }
+            let ci = sent.clause_index(ms);
+            let (a, _) = sent.clauses[ci];
+            if let Some(i) = sent.mentions.iter().position(|m| m.start >= a && m.end <= ms)
+                && subjectless_prefix(&sent.s[a..sent.mentions[i].start])
+                && !sent.oblique[i]
+                && !sent.is_locative(i, i)
+            {
+                return Some((terms(sent.coordinated(i, true, a, ms)), 1.0));
+            }
+            resolve(sent, Slot::Before, ms, me, group, ctx)
+        }
+        Slot::BeforeElseAfter => resolve(sent, Slot::BeforeExplicit, ms, me, group, ctx)
+            .or_else(|| resolve(sent, Slot::After, ms, me, group, ctx)),
         Slot::Previous => {
             // The mention ending right before the cue (the cue starts with the comma).
             let i = sent.mentions.iter().rposition(|m| m.end <= ms)?;
@@ -1065,6 +1447,128 @@ mod tests {
         assert!(has(&v, "LLaMA", Rel::ProposedBy, "Meta"), "{v:?}");
         let v = rels("[LoRA] is used for [fine-tuning].", None);
         assert!(has(&v, "LoRA", Rel::UsedFor, "fine-tuning"), "{v:?}");
+    }
+
+    #[test]
+    fn applied_before_needs_a_placement_verb() {
+        let v = rels("右边是改进之后的[Pre-LN],即把[LN]放在[FFN]和[MHA]之前。", None);
+        assert!(has(&v, "LN", Rel::AppliedBefore, "FFN") && has(&v, "LN", Rel::AppliedBefore, "MHA"), "{v:?}");
+        let v = rels("左边是原版的[Post-LN],即将[LN]放在[addition]之后;", None);
+        assert!(has(&v, "addition", Rel::AppliedBefore, "LN"), "{v:?}");
+        let v = rels("并在每个[FFN]层之后添加[Adapter]。", None);
+        assert!(has(&v, "FFN", Rel::AppliedBefore, "Adapter"), "{v:?}");
+        let v = rels("[LayerNorm] is placed before [attention].", None);
+        assert!(has(&v, "LayerNorm", Rel::AppliedBefore, "attention"), "{v:?}");
+        let v = rels("[Adapter] is applied after [FFN].", None);
+        assert!(has(&v, "FFN", Rel::AppliedBefore, "Adapter"), "{v:?}");
+        // A time clause, not a position in the computation.
+        let v = rels("[DeepNorm]在进行[Layer Norm]之前会以 alpha 参数扩大[残差]连接", None);
+        assert!(!v.iter().any(|r| r.1 == Rel::AppliedBefore), "{v:?}");
+        let v = rels("[LLaMA] was released before [GPT-4].", None);
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn implements_and_inserted_into() {
+        let v = rels("[RMSNorm] 在 [HuggingFace Transformer] 库中代码实现如下所示:", None);
+        assert!(has(&v, "HuggingFace Transformer", Rel::Implements, "RMSNorm"), "{v:?}");
+        let v = rels("对于每个模块,[门控]被实现为[线性层]", None);
+        assert!(has(&v, "线性层", Rel::Implements, "门控"), "{v:?}");
+        let v = rels("[gating] is implemented as a [linear layer].", None);
+        assert!(has(&v, "linear layer", Rel::Implements, "gating"), "{v:?}");
+        // `实现了` a result is not an implementation.
+        let v = rels("[LoRA]在[GLUE]中实现了更好的效果", None);
+        assert!(!v.iter().any(|r| r.1 == Rel::Implements), "{v:?}");
+
+        let v = rels("[Adapter Tuning],该方法设计了[Adapter]结构,并将其嵌入[Transformer]的结构里面", None);
+        assert!(has(&v, "Adapter Tuning", Rel::InsertedInto, "Transformer"), "{v:?}");
+        let v = rels("[Adapter] 在[预训练模型]每层中插入用于下游任务的参数", None);
+        assert!(has(&v, "Adapter", Rel::InsertedInto, "预训练模型"), "{v:?}");
+        let v = rels("[prefix] vectors are inserted into [attention].", None);
+        assert!(has(&v, "prefix", Rel::InsertedInto, "attention"), "{v:?}");
+        // `嵌入` as a noun.
+        let v = rels("[BERT]的词嵌入维度是768", None);
+        assert!(v.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn has_problem_used_with_updates() {
+        let v = rels("[Post-LN]存在[梯度消失]的问题", None);
+        assert!(has(&v, "Post-LN", Rel::HasProblem, "梯度消失"), "{v:?}");
+        let v = rels("[Post-LN] suffers from [vanishing gradients].", None);
+        assert!(has(&v, "Post-LN", Rel::HasProblem, "vanishing gradients"), "{v:?}");
+        let v = rels("[Post-LN]不存在[梯度消失]的问题", None);
+        assert!(v.is_empty(), "negated: {v:?}");
+        let v = rels("[BN]的问题在于依赖[batch size]", None);
+        assert!(!v.iter().any(|r| r.1 == Rel::HasProblem), "{v:?}");
+
+        let v = rels("[LoRA]可以与[Prefix Tuning]结合使用", None);
+        assert!(has(&v, "LoRA", Rel::UsedWith, "Prefix Tuning"), "{v:?}");
+        let v = rels("[LoRA] is often used in combination with [quantization].", None);
+        assert!(has(&v, "LoRA", Rel::UsedWith, "quantization"), "{v:?}");
+        let v = rels("[LoRA]与[Adapter]相比参数更少", None);
+        assert!(!v.iter().any(|r| r.1 == Rel::UsedWith), "{v:?}");
+
+        let v = rels(
+            "在训练时,固定住原来[预训练模型]的参数不变,只对新增的 [Adapter] 结构和 [Layer Norm] 层进行微调",
+            Some("AT"),
+        );
+        assert!(has(&v, "AT", Rel::Updates, "Layer Norm") && has(&v, "AT", Rel::Updates, "Adapter"), "{v:?}");
+        let v = rels("[BitFit] only updates the [bias] terms.", None);
+        assert!(has(&v, "BitFit", Rel::Updates, "bias"), "{v:?}");
+        // A relative clause (`只训练少量参数的 X 方法`) has no subject of its own.
+        let v = rels("通过实验发现,只训练少量[参数]的[Adapter]方法的效果可以媲美[全量微调]", Some("AT"));
+        assert!(!v.iter().any(|r| r.1 == Rel::Updates), "{v:?}");
+    }
+
+    #[test]
+    fn combination_gain_variant_and_means() {
+        let v = rels("[UniPELT]是 [LoRA]、[Prefix Tuning]和[Adapter]的[门控]组合。", None);
+        for m in ["LoRA", "Prefix Tuning", "Adapter"] {
+            assert!(has(&v, m, Rel::PartOf, "UniPELT"), "{v:?}");
+        }
+        // A modifier holding another name: the part is not the bare name.
+        let v = rels("最终模型 [MAM Adapter] 是用 [FFN] 层的并行[Adapter]和[软提示]的组合。", None);
+        assert!(!has(&v, "Adapter", Rel::PartOf, "MAM Adapter"), "{v:?}");
+        let v = rels("作者提出了[UniPELT]方法,将不同的[PELT]方法作为子模块", Some("UniPELT"));
+        assert!(has(&v, "PELT", Rel::PartOf, "UniPELT"), "{v:?}");
+
+        let v = rels(
+            "[UniPELT] 仅用 100 个示例就在低数据[场景]中展示了相对于单个 [LoRA]、[Adapter] 方法的显著改进。",
+            None,
+        );
+        assert!(
+            has(&v, "UniPELT", Rel::Outperforms, "LoRA") && has(&v, "UniPELT", Rel::Outperforms, "Adapter"),
+            "{v:?}"
+        );
+        let v = rels("[SwiGLU]激活函数是相较于 [ReLU] 函数在大部分评测中都有不少提升。", None);
+        assert!(has(&v, "SwiGLU", Rel::Outperforms, "ReLU"), "{v:?}");
+        let v = rels("[GPT-2] 相较于 [GPT] 参数更多", None);
+        assert!(!v.iter().any(|r| r.1 == Rel::Outperforms), "{v:?}");
+
+        let v = rels("[Adapter Fusion],一种融合[多任务信息]的[Adapter]的变体,在 [Adapter] 的基础上进行优化", None);
+        assert!(has(&v, "Adapter Fusion", Rel::IsA, "Adapter"), "{v:?}");
+        assert!(has(&v, "Adapter Fusion", Rel::ImprovesOn, "Adapter"), "{v:?}");
+
+        let v = rels("同时,通过一个[skip connection]来将[Adapter]的输入加到输出中", Some("AT"));
+        assert!(has(&v, "AT", Rel::Uses, "skip connection"), "{v:?}");
+        let v = rels("作者通过对[Adapter]的计算效率进行分析", Some("AT"));
+        assert!(v.is_empty(), "{v:?}");
+        let v = rels("[AdapterDrop] 通过从较低的 [Transformer] 层删除可变数量的 [Adapter] 来提升推理速度", None);
+        assert!(!has(&v, "AdapterDrop", Rel::Uses, "Transformer"), "{v:?}");
+        let v = rels("[LoRA] works by using [low-rank matrices].", None);
+        assert!(has(&v, "LoRA", Rel::Uses, "low-rank matrices"), "{v:?}");
+
+        let v = rels("[GN] 也是独立于 batch 的,它是 [LN] 和 [IN] 的折中。", None);
+        assert!(has(&v, "GN", Rel::SimilarTo, "LN") && has(&v, "GN", Rel::SimilarTo, "IN"), "{v:?}");
+        let v = rels("[LayerNorm]是大模型也是[transformer]结构中最常用的归一化操作", None);
+        assert!(has(&v, "transformer", Rel::Uses, "LayerNorm"), "{v:?}");
+        let v = rels("使用带有 [SwiGLU] 激活函数的 [FFN]", None);
+        assert!(has(&v, "FFN", Rel::Uses, "SwiGLU"), "{v:?}");
+        let v = rels("有轻微的[正则化]作用", Some("BN"));
+        assert!(has(&v, "BN", Rel::UsedFor, "正则化"), "{v:?}");
+        let v = rels("[Dropout]的作用是什么", None);
+        assert!(v.is_empty(), "{v:?}");
     }
 
     #[test]

@@ -181,7 +181,19 @@ pub fn prep(g: &ConceptGraph, id: &str) -> Option<PrepList> {
     let foundations = strongest(
         g.edges
             .iter()
-            .filter(|e| e.from == id && matches!(e.rel, Rel::IsA | Rel::Uses | Rel::PartOf | Rel::BasedOn))
+            .filter(|e| {
+                e.from == id
+                    && matches!(
+                        e.rel,
+                        Rel::IsA
+                            | Rel::Uses
+                            | Rel::PartOf
+                            | Rel::BasedOn
+                            | Rel::Implements
+                            | Rel::InsertedInto
+                            | Rel::Updates
+                    )
+            })
             .collect(),
     );
     for e in &foundations {

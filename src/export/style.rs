@@ -114,6 +114,12 @@ pub fn rel_style(rel: Rel) -> RelStyle {
         Rel::SimilarTo => ("similar to", "#546e7a", "dotted", "none"),
         Rel::Mitigates => ("mitigates", "#00695c", "solid", "tee"),
         Rel::Causes => ("causes", "#d84315", "dashed", "normal"),
+        Rel::AppliedBefore => ("before", "#37474f", "solid", "normal"),
+        Rel::Implements => ("implements", "#4527a0", "dashed", "empty"),
+        Rel::InsertedInto => ("inserted into", "#558b2f", "solid", "odot"),
+        Rel::HasProblem => ("has problem", "#b71c1c", "dotted", "normal"),
+        Rel::UsedWith => ("used with", "#0277bd", "dotted", "none"),
+        Rel::Updates => ("updates", "#ff8f00", "dashed", "normal"),
         // `RelatedTo`, and any relation added later.
         _ => (rel.as_str(), "#9e9e9e", "dotted", "none"),
     };
