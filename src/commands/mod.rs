@@ -116,13 +116,11 @@ fn summary(r: &UpdateReport) -> String {
     }
     let graph = if r.graph_notes_extracted > 0 {
         format!(
-            "; concept graph: {} concepts, {} typed relations ({} extracted in {:.2}s beside the lexical index; \
-             {:.2}s added)",
+            "; concept graph: {} concepts, {} typed relations ({} extracted; built in {:.2}s beside the lexical index)",
             r.graph_concepts,
             r.graph_typed_edges,
             plural(r.graph_notes_extracted, "note", "notes"),
-            r.graph_extract_took.as_secs_f64(),
-            r.graph_added().as_secs_f64()
+            r.graph_took.as_secs_f64()
         )
     } else {
         String::new()
@@ -270,8 +268,7 @@ pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
                 "notes_extracted": report.graph_notes_extracted,
                 "concepts": report.graph_concepts,
                 "typed_edges": report.graph_typed_edges,
-                "extract_s": report.graph_extract_took.as_secs_f64(),
-                "added_s": report.graph_added().as_secs_f64(),
+                "took_s": report.graph_took.as_secs_f64(),
             },
             "vectors_missing": report.vectors_missing,
             "rebuilt": report.rebuilt,
