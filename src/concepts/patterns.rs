@@ -997,7 +997,9 @@ impl<'a> Sentence<'a> {
                 // `在 CNN 上` is a place, not a subject.
                 let locative = ["在", "对", "对于", "从", "当", "于"].iter().any(|p| prefix.ends_with(p))
                     || ["上", "中", "里", "内", "时"].iter().any(|p| suffix.starts_with(p));
-                if subjectless_prefix(prefix) && !self.oblique[i] && !locative {
+                // An object of an earlier verb (`可以采用 A、B、C 等`) is not what the sentence is about.
+                let object = self.subject_of_object[i].is_some();
+                if subjectless_prefix(prefix) && !self.oblique[i] && !locative && !object {
                     return Some(i);
                 }
             }
@@ -1387,6 +1389,16 @@ mod tests {
         assert!(has(&v, "LLaMA", Rel::BasedOn, "Transformer"), "{v:?}");
         let v = rels("[Alpaca]是在[LLaMA]基础上精调的模型", None);
         assert!(has(&v, "Alpaca", Rel::BasedOn, "LLaMA"), "{v:?}");
+    }
+
+    #[test]
+    fn an_object_of_an_earlier_verb_is_not_the_topic() {
+        let v = rels("可以采用[余弦相似度]、[点积]、[欧式距离]等,通常情况下可以直接使用[余弦相似度]。", Some("检索"));
+        assert!(!has(&v, "点积", Rel::Uses, "余弦相似度") && !has(&v, "欧式距离", Rel::Uses, "余弦相似度"), "{v:?}");
+        assert!(has(&v, "检索", Rel::Uses, "点积"), "{v:?}");
+        // A clause-opening subject still carries over.
+        let v = rels("[Pre Norm]结构往往更容易训练,但最终效果通常不如[Post Norm]", None);
+        assert!(has(&v, "Post Norm", Rel::Outperforms, "Pre Norm"), "{v:?}");
     }
 
     #[test]
