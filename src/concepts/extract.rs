@@ -30,7 +30,7 @@ use crate::chunk::{Chunk, is_cjk};
 use crate::markdown::{BlockKind, ParsedNote};
 
 /// Bump when extraction rules change: cached facts of another version are re-extracted.
-pub const FACTS_VERSION: u32 = 3;
+pub const FACTS_VERSION: u32 = 4;
 
 /// Why a string is a term candidate (bit flags).
 pub mod signal {
@@ -594,7 +594,7 @@ impl<'a> Extractor<'a> {
         let units: Vec<(String, usize)> = self.units.iter().map(|u| (u.norm.clone(), u.line)).collect();
         for (norm, line) in units {
             for (left, inner) in bracket_pairs(&norm) {
-                let parts = gloss_parts(&inner);
+                let parts = gloss_parts(inner);
                 if parts.is_empty() {
                     continue;
                 }
@@ -639,7 +639,8 @@ impl<'a> Extractor<'a> {
             let s = &u.skeleton;
             for m in cue_re().find_iter(s) {
                 let rest = &s[m.end()..];
-                let run: String = rest.chars().take_while(|&c| is_cjk(c)).collect();
+                // The whole coordinated object (`用于A、B和C`): `、` is not a Han character.
+                let run: String = rest.chars().take_while(|&c| is_cjk(c) || c == '、').collect();
                 // Two-character conjunctions first: `或者` split at `或` would leave `者…`.
                 let run = run.replace("或者", "、").replace("以及", "、");
                 for part in run.split(['、', '和', '与', '及', '或']).take(4) {
@@ -653,6 +654,16 @@ impl<'a> Extractor<'a> {
                 let head = m.as_str().split(',').next().unwrap_or("");
                 if let Some(p) = argument_phrase(head) {
                     found.push(p);
+                }
+            }
+            // `参数高效迁移学习方法（A、B和C）`: the category a bracketed list names members of.
+            if u.norm.contains('(') {
+                for (left, inner) in bracket_pairs(&u.norm) {
+                    if (inner.contains(['、', ',']) || inner.contains('和'))
+                        && let Some(c) = bracket_category(left)
+                    {
+                        found.push(c.to_string());
+                    }
                 }
             }
         }
@@ -753,6 +764,10 @@ impl<'a> Extractor<'a> {
 
             if kind == BlockKind::Table {
                 continue;
+            }
+            // Facts stated by a bracket: `方法（A、B和C）`, `两个 X（分别是 A 之后和 B 之后）`.
+            if norm.contains('(') {
+                self.bracket_relations(&norm, &spans, line, &orig);
             }
             // Bare category words (模型, 方法, 激活函数) are never relation arguments.
             let sk_all = if skeleton == norm { spans } else { self.mentions(&skeleton) };
@@ -895,6 +910,123 @@ impl<'a> Extractor<'a> {
                 self.facts.terms[a.term as usize].signals |= signal::GLOSS;
                 self.facts.terms[b.term as usize].signals |= signal::GLOSS;
                 self.alias(a.term, b.term, line);
+            }
+        }
+    }
+
+    /// What a bracket states about the name right before it. A list of names after a category
+    /// (`参数高效迁移学习方法（Adapter、Prefix Tuning和LoRA）`, `PEFT methods (LoRA, Adapter)`): each is_a
+    /// the category. Positions after a component (`增加了两个 X（分别是 A 之后和 B 之后）`): A, B
+    /// applied_before X.
+    fn bracket_relations(&mut self, norm: &str, spans: &[Span], line: usize, orig: &str) {
+        for (left, inner) in bracket_pairs(norm) {
+            let open = left.len();
+            let (lo, hi) = (open + 1, open + 1 + inner.len());
+            let inside: Vec<&Span> = spans.iter().filter(|m| m.start >= lo && m.end <= hi).collect();
+            if inside.is_empty() {
+                continue;
+            }
+            let l = left.trim_end();
+            let ends_at = |end: usize| spans.iter().find(|m| m.end == end && m.start < end);
+            let mut push = |from: u32, to: u32, rel: Rel, cue: &str| {
+                if from != to {
+                    self.facts.relations.push(RelationFact {
+                        from,
+                        to,
+                        rel,
+                        confidence: 0.65,
+                        structural: false,
+                        line,
+                        sentence: orig.to_string(),
+                        cue: cue.into(),
+                    });
+                }
+            };
+            // A list: two or more names and nothing but separators between them.
+            let gaps_ok = inside.windows(2).all(|w| is_list_separator(&norm[w[0].end..w[1].start]))
+                && norm[lo..inside[0].start].trim().is_empty()
+                && norm[inside[inside.len() - 1].end..hi].trim().is_empty();
+            if inside.len() >= 2 && gaps_ok {
+                let names: Vec<&str> = inside.iter().map(|m| &norm[m.start..m.end]).collect();
+                // `（Low-Rank Adaptation，LoRA）` is one name written twice.
+                let gloss = names.len() == 2
+                    && names
+                        .iter()
+                        .any(|a| is_acronym(a) && names.iter().any(|b| b != a && acronym_matches(a, b, false)));
+                // The category: a mention ending the text before the bracket with a category word
+                // (`…迁移学习方法`), or followed by one (`PEFT methods`).
+                let cat = ends_at(l.len())
+                    .filter(|m| LIST_CATEGORY_WORDS.iter().any(|w| norm[m.start..m.end].ends_with(w)))
+                    .or_else(|| {
+                        let w = LIST_CATEGORY_WORDS.iter().find(|w| {
+                            l.len() > w.len()
+                                && l.is_char_boundary(l.len() - w.len())
+                                && l[l.len() - w.len()..].eq_ignore_ascii_case(w)
+                        })?;
+                        ends_at(l[..l.len() - w.len()].trim_end().len())
+                    });
+                let cat_ok = |m: &Span| {
+                    let t = &norm[m.start..m.end];
+                    !is_bare_category(t)
+                        && !t.starts_with(|c: char| {
+                            c.is_ascii_digit() || "一二两三四五六七八九十几多各这那该此其每".contains(c)
+                        })
+                };
+                if let Some(cat) = cat
+                    && !gloss
+                    && cat_ok(cat)
+                {
+                    for m in &inside {
+                        push(m.term, cat.term, Rel::IsA, "CATEGORY（A、B）");
+                    }
+                }
+                continue;
+            }
+            // Positions: `分别是 A 之后和 B 之后`, `(after A and after B)`.
+            let head_end =
+                ["结构", "模块", "层"].iter().find_map(|w| l.strip_suffix(w)).map_or(l.len(), |r| r.trim_end().len());
+            let Some(head) = ends_at(head_end).or_else(|| ends_at(l.len())) else { continue };
+            let body = inner.trim();
+            let body = ["分别是", "分别位于", "分别在", "分别放在", "分别", "位于", "放在", "在"]
+                .iter()
+                .find_map(|w| body.strip_prefix(w))
+                .unwrap_or(body);
+            let base = lo + (inner.len() - inner.trim_start().len()) + (inner.trim().len() - body.len());
+            let mut seg_start = base;
+            let mut pos = 0;
+            while pos < body.len() {
+                // Each segment ends with its position word; a separator or the end follows it.
+                let rest = &body[pos..];
+                let Some((k, w)) = ["之后", "之前", "后面", "前面"]
+                    .iter()
+                    .filter_map(|w| rest.find(w).map(|k| (k, *w)))
+                    .min_by_key(|&(k, _)| k)
+                else {
+                    break;
+                };
+                let seg_end = base + pos + k;
+                let after = &body[pos + k + w.len()..];
+                let next = after.trim_start();
+                let sep = ["和", "与", "及", "、", ","].iter().find(|s| next.starts_with(*s));
+                if !(next.is_empty() || sep.is_some()) {
+                    break;
+                }
+                // The segment's name opens it; at most `的` and a short word follow (`A 的投影之后`).
+                if let Some(a) = spans.iter().find(|m| m.start >= seg_start && m.end <= seg_end) {
+                    let lead = norm[seg_start..a.start].trim();
+                    let tail = norm[a.end..seg_end].trim();
+                    let tail_ok = tail.is_empty() || tail.starts_with('的') && tail.chars().count() <= 4;
+                    if (lead.is_empty() || lead.starts_with("第")) && tail_ok {
+                        let (f, t) = if w.starts_with('后') || w.ends_with('后') {
+                            (a.term, head.term)
+                        } else {
+                            (head.term, a.term)
+                        };
+                        push(f, t, Rel::AppliedBefore, "X（分别是A之后）");
+                    }
+                }
+                pos = body.len() - next.len() + sep.map_or(0, |s| s.len());
+                seg_start = base + pos;
             }
         }
     }
@@ -1099,9 +1231,13 @@ fn argument_phrase(s: &str) -> Option<String> {
     if !(2..=6).contains(&n) || !term_like_cjk(t) || is_bare_category(t) {
         return None;
     }
-    let first = jieba().cut(t, false).first().map(|w| w.to_string()).unwrap_or_default();
-    if super::lexicon::ZH_VERB_STARTS.contains(&first.as_str()) || is_zh_stop_word(&first) {
-        return None;
+    // Only a first word on these lists matters: cut only when one of them opens the phrase.
+    let listed = |w: &str| super::lexicon::ZH_VERB_STARTS.contains(&w) || is_zh_stop_word(w);
+    if t.char_indices().skip(1).map(|(i, _)| &t[..i]).chain([t]).any(listed) {
+        let first = jieba().cut(t, false).first().map(|w| w.to_string()).unwrap_or_default();
+        if listed(&first) {
+            return None;
+        }
     }
     Some(t.to_string())
 }
@@ -1382,8 +1518,40 @@ fn split_scripts(t: &str) -> Option<(&str, &str)> {
     }
 }
 
+/// Category words that make a bracketed list after them a list of members.
+const LIST_CATEGORY_WORDS: &[&str] = &["方法", "模型", "算法", "技术", "methods", "models", "algorithms", "techniques"];
+
+/// Text between two names of a list: `、`, `,`, `和`, `and` …
+fn is_list_separator(gap: &str) -> bool {
+    matches!(
+        gap.trim(),
+        "、" | "," | ";" | "和" | "与" | "及" | "以及" | "或" | "and" | "or" | ", and" | ",and" | "、和"
+    )
+}
+
+/// The category phrase ending the text before a bracketed list: the noun phrase after the last
+/// `的`, ending with a method / model category word (`当下最先进的参数高效迁移学习方法` → `参数高效迁移学习方法`).
+fn bracket_category(left: &str) -> Option<&str> {
+    let l = left.trim_end();
+    let start = l.char_indices().rev().take_while(|&(_, c)| is_cjk(c)).last().map(|(i, _)| i)?;
+    let run = &l[start..];
+    let p = run.rsplit('的').next().unwrap_or(run);
+    let p = ["多种", "多个", "各种", "一些", "几种", "两种", "三种", "不同"]
+        .iter()
+        .find_map(|q| p.strip_prefix(q))
+        .unwrap_or(p);
+    let n = p.chars().count();
+    let first = p.chars().next()?;
+    (n >= 4
+        && LIST_CATEGORY_WORDS.iter().any(|w| p.ends_with(w))
+        && term_like_cjk(p)
+        && !is_bare_category(p)
+        && !"最很较更非各该这那此其某".contains(first))
+    .then_some(p)
+}
+
 /// `(left text, inner text)` for each top-level bracket pair in a normalised sentence.
-fn bracket_pairs(s: &str) -> Vec<(&str, String)> {
+fn bracket_pairs(s: &str) -> Vec<(&str, &str)> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut open = 0usize;
@@ -1398,7 +1566,7 @@ fn bracket_pairs(s: &str) -> Vec<(&str, String)> {
             ')' if depth > 0 => {
                 depth -= 1;
                 if depth == 0 {
-                    out.push((&s[..open], s[open + 1..i].to_string()));
+                    out.push((&s[..open], &s[open + 1..i]));
                 }
             }
             _ => {}
@@ -1662,6 +1830,78 @@ mod tests {
         assert!(aliased(&f, "Batch Normalization", "BN"));
         let d = f.definitions.iter().find(|d| Some(d.term) == id(&f, "PEFT")).expect("PEFT defined");
         assert!(d.text.contains("仅训练少量"));
+    }
+
+    #[test]
+    fn every_member_of_a_listed_object_is_an_argument() {
+        let f = facts("# N\n\nXNet可以很好地用于机器翻译、跨语言迁移、社区问答和迁移学习。\n");
+        for m in ["机器翻译", "跨语言迁移", "社区问答", "迁移学习"] {
+            assert!(
+                rel(&f, "XNet", Rel::UsedFor, m),
+                "{m}: {:?} {:?}",
+                f.relations,
+                f.terms.iter().map(|t| &t.key).collect::<Vec<_>>()
+            );
+        }
+        let f = facts("# N\n\nAdaBoost解决了梯度消失、梯度爆炸和数值溢出的问题。\n");
+        for m in ["梯度消失", "梯度爆炸", "数值溢出"] {
+            assert!(
+                rel(&f, "AdaBoost", Rel::Mitigates, m),
+                "{m}: {:?} {:?}",
+                f.relations,
+                f.terms.iter().map(|t| &t.key).collect::<Vec<_>>()
+            );
+        }
+        // Listed words without a cue are not relation arguments.
+        let f = facts("# N\n\nXNet、跨语言迁移、社区问答都很常见。\n");
+        assert!(id(&f, "社区问答").is_none() && f.relations.is_empty(), "{:?}", f.relations);
+    }
+
+    #[test]
+    fn a_bracketed_list_after_a_category_names_its_members() {
+        let f = facts("# N\n\n作者分解了当下最先进的参数高效迁移学习方法（FooNet、Bar Tuning和BazA）的设计。\n");
+        for m in ["FooNet", "Bar Tuning", "BazA"] {
+            assert!(
+                rel(&f, m, Rel::IsA, "参数高效迁移学习方法"),
+                "{m}: {:?} {:?}",
+                f.relations,
+                f.terms.iter().map(|t| &t.key).collect::<Vec<_>>()
+            );
+        }
+        let f = facts("# N\n\nWe compare three PEFT methods (FooNet, BarTuning, BazA) on GLUE.\n");
+        for m in ["FooNet", "BarTuning", "BazA"] {
+            assert!(
+                rel(&f, m, Rel::IsA, "PEFT"),
+                "{m}: {:?} {:?}",
+                f.relations,
+                f.terms.iter().map(|t| &t.key).collect::<Vec<_>>()
+            );
+        }
+        // No category word before the bracket, a quantity as the category, an expansion and its
+        // acronym, or an explanation: no member edge.
+        for src in [
+            "# N\n\n实验在两个数据集（GLUE、SuperGLUE）上进行。\n",
+            "# N\n\n这三种方法（FooNet、Bar Tuning和BazA）效果近似。\n",
+            "# N\n\n低秩适配方法（Low-Rank Adaptation，LoRA）很常见。\n",
+            "# N\n\n参数高效迁移学习方法（只训练FooNet和BazA的参数）很常见。\n",
+        ] {
+            let f = facts(src);
+            assert!(f.relations.iter().all(|r| r.rel != Rel::IsA), "{src}: {:?}", f.relations);
+        }
+    }
+
+    #[test]
+    fn bracketed_positions_after_a_component() {
+        let f = facts(
+            "# N\n\n**FooNet**很有用。针对每一层，增加了两个FooNet结构(分别是多头注意力的投影之后和BazNorm之后)，其余不变。\n\n多头注意力很常见。\n",
+        );
+        assert!(rel(&f, "多头注意力", Rel::AppliedBefore, "FooNet"), "{:?}", f.relations);
+        assert!(rel(&f, "BazNorm", Rel::AppliedBefore, "FooNet"), "{:?}", f.relations);
+        // A bracket that places nothing.
+        let f = facts("# N\n\n增加了两个FooNet结构(分别是BazNorm的参数和QuxNet的参数)，其余不变。\n");
+        assert!(f.relations.iter().all(|r| r.rel != Rel::AppliedBefore), "{:?}", f.relations);
+        let f = facts("# N\n\n训练两个FooNet(在BazNorm之后合并权重)，其余不变。\n");
+        assert!(f.relations.iter().all(|r| r.rel != Rel::AppliedBefore), "{:?}", f.relations);
     }
 
     #[test]
