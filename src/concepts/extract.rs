@@ -591,9 +591,14 @@ impl<'a> Extractor<'a> {
     /// Parenthesised pairs: `旋转位置嵌入（Rotary Positional Embeddings，RoPE）`,
     /// `Internal Covariate Shift (ICS)`, `多头（缩写MHA）`.
     fn gloss_candidates(&mut self) {
-        let units: Vec<(String, usize)> = self.units.iter().map(|u| (u.norm.clone(), u.line)).collect();
-        for (norm, line) in units {
-            for (left, inner) in bracket_pairs(&norm) {
+        // Borrowed out and put back: no copy of every sentence.
+        let units = std::mem::take(&mut self.units);
+        for u in &units {
+            let line = u.line;
+            if !u.norm.contains('(') {
+                continue;
+            }
+            for (left, inner) in bracket_pairs(&u.norm) {
                 let parts = gloss_parts(inner);
                 if parts.is_empty() {
                     continue;
@@ -626,6 +631,7 @@ impl<'a> Extractor<'a> {
                 }
             }
         }
+        self.units = units;
     }
 
     /// Noun phrases in argument position of a relation cue become candidates, so that
@@ -715,8 +721,9 @@ impl<'a> Extractor<'a> {
                 let u = &self.units[ui];
                 (u.block, u.section, u.line, u.kind, u.depth, u.first_in_block, u.last_in_block)
             };
-            let norm = self.units[ui].norm.clone();
-            let skeleton = self.units[ui].skeleton.clone();
+            // Not read after the scan: taken, not copied.
+            let norm = std::mem::take(&mut self.units[ui].norm);
+            let skeleton = std::mem::take(&mut self.units[ui].skeleton);
             let orig = self.units[ui].orig.clone();
             let chunk_id = self.chunk_at(line, section);
             let subject = section.and_then(|s| self.section_subject[s]);
