@@ -408,7 +408,7 @@ impl Store {
         }
         report.unchanged = unchanged.len();
 
-        // Write. Concept facts are extracted on a second thread while the lexical index is
+        // Write. The concept graph is built on its own threads while the lexical index is
         // written: the two read the same parsed notes and share nothing else.
         let (written, extraction) = std::thread::scope(|scope| {
             let extraction = scope.spawn(|| match options.concept_graph {
@@ -418,7 +418,16 @@ impl Store {
             let written = write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress);
             (written, extraction.join())
         });
-        let lexical = written?;
+        let lexical = match written {
+            Ok(lexical) => lexical,
+            Err(e) => {
+                // The graph's staged files must not outlive an update that did not happen.
+                if let Ok(Ok(graph)) = &extraction {
+                    graph.staged.iter().for_each(|(tmp, _)| _ = std::fs::remove_file(tmp));
+                }
+                return Err(e);
+            }
+        };
         let graph = extraction.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
         let manifest = Manifest {
             format_version: FORMAT_VERSION,

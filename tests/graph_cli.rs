@@ -159,3 +159,30 @@ fn graph_exports_pick_the_format_from_the_extension_and_report_the_cut() {
     assert_eq!(miss.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&miss.stderr).contains("LLaMa"), "did you mean");
 }
+
+#[test]
+fn stored_facts_of_another_version_of_a_note_are_extracted_again() {
+    // Facts are tied to the content hash of the note they came from: facts left by an update
+    // that failed after staging them must not stand in for the note's current text.
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let c = corpus.path();
+    write(c, "a.md", "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n");
+    write(c, "b.md", "# 其他\n\nGPT 使用 RMSNorm。\n");
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 0, "nothing changed, nothing extracted");
+
+    let facts_path = index.path().join("concepts.json");
+    let mut facts: serde_json::Value = serde_json::from_slice(&std::fs::read(&facts_path).unwrap()).unwrap();
+    facts["hashes"]["a.md"] = "another version".into();
+    std::fs::write(&facts_path, serde_json::to_vec(&facts).unwrap()).unwrap();
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");
+    let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
+    assert!(
+        g["edges"].as_array().unwrap().iter().any(|e| e["rel"] == "based_on" || e["rel"] == "uses"),
+        "the re-extracted note's edges are back: {g}"
+    );
+    assert!(!index.path().join("graph.staged").exists() && !index.path().join("concepts.staged").exists());
+}
