@@ -150,6 +150,33 @@ fn main() {
 
     // Cold CLI runs.
     if bin.is_file() {
+        // `index --no-dense` as a user runs it (a fresh process, so jieba's dictionary and the
+        // patterns load every time), with and without the concept graph, interleaved.
+        let cold_index = work.path().join("index-cold");
+        let (mut with_graph, mut without_graph) = (Vec::new(), Vec::new());
+        for _ in 0..7 {
+            for graph in [true, false] {
+                let _ = std::fs::remove_dir_all(&cold_index);
+                let mut cmd = Command::new(&bin);
+                cmd.arg("--corpus").arg(&corpus_dir).arg("--index").arg(&cold_index).args(["index", "--no-dense"]);
+                if !graph {
+                    cmd.arg("--no-graph");
+                }
+                let t = Instant::now();
+                let out = cmd.output().expect("run");
+                assert!(out.status.success(), "index failed: {}", String::from_utf8_lossy(&out.stderr));
+                if graph { with_graph.push(t.elapsed()) } else { without_graph.push(t.elapsed()) }
+            }
+        }
+        let (with, without) = (median(with_graph), median(without_graph));
+        println!(
+            "index as a cold CLI run (`index --no-dense`, 7 runs each): median {}; with `--no-graph` {}; the graph adds {} ({:.0} %)",
+            ms(with),
+            ms(without),
+            ms(with.saturating_sub(without)),
+            with.saturating_sub(without).as_secs_f64() / without.as_secs_f64() * 100.0,
+        );
+
         let mut cold = Vec::new();
         for q in questions.iter().take(30) {
             let t = Instant::now();

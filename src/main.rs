@@ -8,6 +8,7 @@ use notegraph::commands::{self, AskArgs, ConceptSort, Context, DenseSettings, Ev
 use notegraph::corpus::Corpus;
 use notegraph::render::ColorWhen;
 use notegraph::retrieve::{Fusion, Mode};
+use notegraph::store::UpdateOptions;
 
 /// Search your Markdown notes (Chinese, English or mixed) and map their concepts.
 #[derive(Parser)]
@@ -50,6 +51,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Leave the concept graph out (for measuring what it costs: the next update builds it).
+        #[arg(long, hide = true)]
+        no_graph: bool,
     },
     /// Search the notes; prints the best sections with file, line and a highlighted snippet.
     Search {
@@ -182,7 +186,7 @@ fn main() -> ExitCode {
     let dense = DenseSettings { disabled: cli.no_dense, model_dir: cli.model_dir };
     let ctx = Context { corpus, index: cli.index, color: cli.color, dense, no_graph_rank: cli.no_graph_rank };
     let result = match cli.command {
-        Command::Index { json } => commands::index(&ctx, json),
+        Command::Index { json, no_graph } => commands::index(&ctx, json, UpdateOptions { concept_graph: !no_graph }),
         Command::Search { query, k, mode, fusion, json, explain } => {
             commands::search(&ctx, &SearchArgs { query, k, mode, fusion, json, explain })
         }

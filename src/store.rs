@@ -322,6 +322,9 @@ impl Store {
     ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
         crate::tokenize::preload_dictionary();
+        if options.concept_graph {
+            concepts::preload();
+        }
         let scan = corpus.scan()?;
         let _lock = lock(dir)?;
         let mut report = UpdateReport {
@@ -625,7 +628,7 @@ fn build_graph_files(
         });
         build.concepts = graph.nodes.len();
         build.typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
-        let graph_bytes = serde_json::to_vec(&graph).map_err(|e| Error::index(&graph_path, e))?;
+        let graph_bytes = graph.to_json_bytes().map_err(|e| Error::index(&graph_path, e))?;
         build.staged.push((stage(&graph_path, &graph_bytes)?, graph_path));
         let staged_facts = staged_facts.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
         build.staged.push((staged_facts, facts_path));
@@ -677,6 +680,7 @@ fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteF
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
+                    yield_to_lexical_write();
                     let mut done = Vec::new();
                     while let Some(job) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         done.push(job.run());
@@ -691,6 +695,18 @@ fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteF
         }
         Some(all)
     })
+}
+
+/// Lowers the calling thread's scheduling priority (on Linux, `nice` applies per thread). Concept
+/// extraction runs beside the lexical write, which is what an update waits for; at equal priority
+/// the extraction workers take a share of its core and delay it by more than the graph takes.
+fn yield_to_lexical_write() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's own id touches no memory; a failure (not
+    // permitted, say) only leaves the priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
 }
 
 /// Removes the graph files, so that no stale graph outlives an update that skipped it.

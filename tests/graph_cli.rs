@@ -186,3 +186,22 @@ fn stored_facts_of_another_version_of_a_note_are_extracted_again() {
     );
     assert!(!index.path().join("graph.staged").exists() && !index.path().join("concepts.staged").exists());
 }
+
+#[test]
+fn an_index_without_the_graph_gets_it_on_the_next_update() {
+    // `index --no-graph` (hidden; for measuring what the graph costs) leaves no graph behind, not
+    // even a stale one, and the next plain update builds it from scratch.
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let c = corpus.path();
+    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    assert!(index.path().join("graph.json").exists());
+    let report = json(&run(c, index.path(), &["index", "--json", "--no-graph"]));
+    assert_eq!(report["graph"]["concepts"], 0, "{report}");
+    assert!(!index.path().join("graph.json").exists() && !index.path().join("concepts.json").exists());
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");
+    let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
+    assert!(g["edges"].as_array().unwrap().iter().any(|e| e["rel"] == "uses"), "{g}");
+}

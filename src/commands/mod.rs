@@ -25,7 +25,7 @@ use crate::embed::LazyEmbedder;
 use crate::error::{Error, Result};
 use crate::model::{self, FetchEvent, ModelRequest};
 use crate::render::{ColorWhen, Painter};
-use crate::store::{Progress, Store, UpdateReport};
+use crate::store::{Progress, Store, UpdateOptions, UpdateReport};
 use crate::vectors::TextEmbedder;
 
 /// Options every command shares.
@@ -235,12 +235,13 @@ pub fn ensure_index(ctx: &Context, mut embedder: Option<&mut dyn TextEmbedder>) 
     }
 }
 
-pub fn index(ctx: &Context, json_out: bool) -> Result<u8> {
+pub fn index(ctx: &Context, json_out: bool, options: UpdateOptions) -> Result<u8> {
     let mut embedder = load_embedder(ctx);
-    let (_store, report) = Store::update(
+    let (_store, report) = Store::update_with(
         &ctx.index,
         &ctx.corpus,
         embedder.as_mut().map(|e| e as &mut dyn TextEmbedder),
+        options,
         &mut progress_drawer(),
     )?;
     warn_skipped(&report);

@@ -196,14 +196,32 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         }
     }
     let mut node_of: Vec<Option<usize>> = vec![None; globals.len()];
-    let mut nodes: Vec<Concept> = Vec::with_capacity(groups.len());
-    let mut used_ids: FxSet<String> = FxSet::default();
-    for members in groups.values() {
-        let ni = nodes.len();
+    for (ni, members) in groups.values().enumerate() {
         for &m in members {
             node_of[m] = Some(ni);
         }
-        nodes.push(make_concept(members, &globals, &facts, &mut used_ids));
+    }
+    // Concepts are independent of each other: made on two threads, then given unique ids in order.
+    let groups: Vec<&Vec<usize>> = groups.values().collect();
+    let (first, second) = groups.split_at(groups.len() / 2);
+    let make = |part: &[&Vec<usize>]| part.iter().map(|m| make_concept(m, &globals, &facts)).collect::<Vec<_>>();
+    let mut nodes = std::thread::scope(|scope| {
+        let head = scope.spawn(|| make(first));
+        let tail = make(second);
+        let mut head = head.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        head.extend(tail);
+        head
+    });
+    let mut used_ids: FxSet<String> = FxSet::default();
+    for c in &mut nodes {
+        let base = std::mem::take(&mut c.id);
+        let mut id = base.clone();
+        let mut n = 2;
+        while !used_ids.insert(id.clone()) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        c.id = id;
     }
 
     // 5. Typed edges.
@@ -335,7 +353,8 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
 /// Bump when the merge rules change: stored graphs are merged again from the cached per-note facts.
 pub const BUILD_VERSION: u32 = 3;
 
-fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], used: &mut FxSet<String>) -> Concept {
+/// The concept of a group of candidate keys; its id is the label's key, made unique by the caller.
+fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts]) -> Concept {
     // Forms with counts, heading forms first for the label.
     let mut forms: FxMap<&str, (u32, u32)> = FxMap::default();
     for &m in members {
@@ -415,16 +434,10 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], use
         .max_by_key(|(k, v)| (*v, std::cmp::Reverse(*k)))
         .map_or(Kind::Unknown, |(k, _)| k);
 
-    let base = {
-        let k = concept_key(&label);
-        if k.is_empty() { "concept".to_string() } else { k }
+    let id = match concept_key(&label) {
+        k if k.is_empty() => "concept".to_string(),
+        k => k,
     };
-    let mut id = base.clone();
-    let mut n = 2;
-    while !used.insert(id.clone()) {
-        id = format!("{base}-{n}");
-        n += 1;
-    }
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 

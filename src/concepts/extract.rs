@@ -526,18 +526,24 @@ impl<'a> Extractor<'a> {
             for run in cjk_runs(&u.norm) {
                 let words = jb.cut(run, true);
                 let base = run.as_ptr() as usize;
+                // Per word, once: its length in characters and whether it may open / close an n-gram.
+                let info: Vec<(usize, bool, bool)> =
+                    words.iter().map(|w| (w.chars().count(), ngram_start_ok(w), ngram_end_ok(w))).collect();
                 for i in 0..words.len() {
+                    if !info[i].1 {
+                        continue;
+                    }
                     let start = words[i].as_ptr() as usize - base;
                     let mut lens = [0u8; 3];
                     let mut chars = 0;
                     for n in 1..=3usize {
                         let Some(w) = words.get(i + n - 1) else { break };
                         lens[n - 1] = w.len().min(255) as u8;
-                        chars += w.chars().count();
+                        chars += info[i + n - 1].0;
                         if chars > 8 {
                             break;
                         }
-                        if chars < 2 || !ngram_edges_ok(words[i], w) {
+                        if chars < 2 || !info[i + n - 1].2 {
                             continue;
                         }
                         let end = w.as_ptr() as usize - base + w.len();
@@ -1190,6 +1196,13 @@ fn is_bare_category(s: &str) -> bool {
         || is_zh_stop_word(s)
 }
 
+/// Compiles the cue expressions and fills the word lists now (see [`super::preload`]).
+pub(crate) fn compile_cues() {
+    cue_re();
+    enum_cue_re();
+    is_zh_stop_word("");
+}
+
 fn cue_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -1269,16 +1282,22 @@ fn general_freq(word: &str) -> usize {
     if jb.has_word(word) { jb.suggest_freq(word) } else { 0 }
 }
 
-fn ngram_edges_ok(first: &str, last: &str) -> bool {
+/// Whether an n-gram may open with this word: not a function character, stop word or numeral.
+fn ngram_start_ok(first: &str) -> bool {
     let fc = first.chars().next().unwrap_or(' ');
-    let lc = last.chars().next_back().unwrap_or(' ');
     !ZH_FUNCTION_CHARS.contains(&fc)
-        && !ZH_FUNCTION_CHARS.contains(&lc)
-        && !ZH_END_CHARS.contains(&lc)
         && !is_zh_stop_word(first)
+        && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
+}
+
+/// Whether an n-gram may close with this word: not a function or locative character, stop word or
+/// heading word (`介绍`).
+fn ngram_end_ok(last: &str) -> bool {
+    let lc = last.chars().next_back().unwrap_or(' ');
+    !ZH_FUNCTION_CHARS.contains(&lc)
+        && !ZH_END_CHARS.contains(&lc)
         && !is_zh_stop_word(last)
         && !super::lexicon::is_heading_meta(last)
-        && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
 }
 
 /// A Chinese string usable as a term on its own.

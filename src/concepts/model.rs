@@ -6,6 +6,7 @@
 //! (`query`) return plain data for the CLI to render.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
@@ -204,9 +205,10 @@ pub struct Relation {
 pub struct ConceptGraph {
     pub nodes: Vec<Concept>,
     pub edges: Vec<Relation>,
-    /// Alias key → node index (rebuilt on load).
+    /// Alias key → node index, built on the first lookup (an index update only writes the
+    /// graph and never needs it).
     #[serde(skip)]
-    index: HashMap<String, usize>,
+    index: OnceLock<HashMap<String, usize>>,
 }
 
 /// The answer to a lookup.
@@ -221,37 +223,50 @@ pub enum Lookup<'a> {
 
 impl ConceptGraph {
     pub fn new(nodes: Vec<Concept>, edges: Vec<Relation>) -> Self {
-        let mut g = ConceptGraph { nodes, edges, index: HashMap::new() };
-        g.reindex();
-        g
+        ConceptGraph { nodes, edges, index: OnceLock::new() }
     }
 
-    /// Rebuilds the alias index (call after deserialising).
+    /// Forgets the alias index (call after changing the nodes); the next lookup rebuilds it.
     pub fn reindex(&mut self) {
-        self.index.clear();
-        for (i, c) in self.nodes.iter().enumerate() {
-            for a in std::iter::once(&c.label).chain(&c.aliases).chain(std::iter::once(&c.id)) {
-                self.index.entry(concept_key(a)).or_insert(i);
+        self.index = OnceLock::new();
+    }
+
+    fn alias_index(&self) -> &HashMap<String, usize> {
+        self.index.get_or_init(|| {
+            let mut index = HashMap::new();
+            for (i, c) in self.nodes.iter().enumerate() {
+                for a in std::iter::once(&c.label).chain(&c.aliases).chain(std::iter::once(&c.id)) {
+                    index.entry(concept_key(a)).or_insert(i);
+                }
             }
-        }
+            index
+        })
     }
 
     pub fn from_json(s: &str) -> serde_json::Result<Self> {
-        let mut g: ConceptGraph = serde_json::from_str(s)?;
-        g.reindex();
-        Ok(g)
+        serde_json::from_str(s)
+    }
+
+    /// The graph as JSON, exactly as `serde_json::to_vec` writes it; nodes and edges are
+    /// serialised on two threads.
+    pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        let (nodes, edges) = std::thread::scope(|scope| {
+            let nodes = scope.spawn(|| serde_json::to_vec(&self.nodes));
+            let edges = serde_json::to_vec(&self.edges);
+            (nodes.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), edges)
+        });
+        let (nodes, edges) = (nodes?, edges?);
+        let mut out = Vec::with_capacity(nodes.len() + edges.len() + 24);
+        out.extend_from_slice(b"{\"nodes\":");
+        out.extend_from_slice(&nodes);
+        out.extend_from_slice(b",\"edges\":");
+        out.extend_from_slice(&edges);
+        out.push(b'}');
+        Ok(out)
     }
 
     pub fn node_index(&self, name: &str) -> Option<usize> {
-        if self.index.is_empty() && !self.nodes.is_empty() {
-            // Built without `new` (e.g. by struct literal in a test): fall back to a scan.
-            let k = concept_key(name);
-            return self
-                .nodes
-                .iter()
-                .position(|c| c.aliases.iter().chain([&c.label, &c.id]).any(|a| concept_key(a) == k));
-        }
-        self.index.get(&concept_key(name)).copied()
+        self.alias_index().get(&concept_key(name)).copied()
     }
 
     pub fn by_id(&self, id: &str) -> Option<&Concept> {

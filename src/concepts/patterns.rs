@@ -9,7 +9,9 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Input, PatternID};
 
 use super::model::Rel;
 
@@ -109,9 +111,10 @@ struct Prefilter {
     always: Vec<usize>,
 }
 
+static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
+
 fn prefilter() -> &'static Prefilter {
-    static P: OnceLock<Prefilter> = OnceLock::new();
-    P.get_or_init(|| {
+    PREFILTER.get_or_init(|| {
         use regex_syntax::hir::literal::Extractor;
         let mut lits: Vec<Vec<u8>> = Vec::new();
         let mut owner = Vec::new();
@@ -132,6 +135,16 @@ fn prefilter() -> &'static Prefilter {
         let ac = aho_corasick::AhoCorasick::new(&lits).expect("literals");
         Prefilter { ac, owner, always }
     })
+}
+
+/// True once the patterns and their prefilter are compiled.
+pub(crate) fn compiled() -> bool {
+    PREFILTER.get().is_some()
+}
+
+/// Compiles the patterns and their prefilter now.
+pub(crate) fn compile() {
+    prefilter();
 }
 
 /// Which patterns may match `s`.
@@ -779,7 +792,13 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         ];
         list.into_iter()
             .map(|pat| {
-                let re = Regex::new(pat.re).unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
+                // No lazy DFA: it builds its states per thread on first use, and for these patterns
+                // (bounded repeats of a Unicode class) that warm-up cost a fresh `index` process
+                // more than the DFA then saves on short, prefiltered sentences.
+                let re = Regex::builder()
+                    .configure(Regex::config().hybrid(false).dfa(false))
+                    .build(pat.re)
+                    .unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
                 (pat, re)
             })
             .collect()
@@ -1030,9 +1049,15 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
         let mut pos = 0;
         while pos < skeleton.len() {
             // The DFA finds the match; captures are computed only for patterns with groups.
-            let Some(m) = re.find_at(skeleton, pos) else { break };
+            let Some(m) = re.search(&Input::new(skeleton).range(pos..)) else { break };
             let (ms, me) = (m.start(), m.end());
-            let caps = if re.captures_len() > 1 { re.captures_at(skeleton, ms) } else { None };
+            let caps: Option<Captures> = (re.group_info().group_len(PatternID::ZERO) > 1)
+                .then(|| {
+                    let mut c = re.create_captures();
+                    re.search_captures(&Input::new(skeleton).range(ms..), &mut c);
+                    c
+                })
+                .filter(Captures::is_match);
             // On failure try again from the next character: a lazy group may have started too early.
             pos = ms + skeleton[ms..].chars().next().map_or(1, char::len_utf8);
             if consumed.iter().any(|&(a, b)| ms < b && a < me) {
@@ -1040,7 +1065,7 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
             }
             // A cue inside a mention is part of a name, not a cue. A pattern whose match runs past its
             // cue (a guard character, `的改进`) names the cue as group `cue`.
-            let cue_end = caps.as_ref().and_then(|c| c.name("cue")).map_or(me, |g| g.end());
+            let cue_end = caps.as_ref().and_then(|c| c.get_group_by_name("cue")).map_or(me, |g| g.end);
             if mentions.iter().any(|x| (x.start <= ms && ms < x.end) || (x.start < cue_end && cue_end < x.end)) {
                 continue;
             }
@@ -1048,7 +1073,7 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
                 pos = me;
                 continue;
             }
-            let group = |name: &str| caps.as_ref().and_then(|c| c.name(name)).map(|g| (g.start(), g.end()));
+            let group = |name: &str| caps.as_ref().and_then(|c| c.get_group_by_name(name)).map(|g| (g.start, g.end));
             // `X 的具体结构就是一个 Y`: a statement about an attribute of X, not that X is a Y.
             if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
                 continue;
