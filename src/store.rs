@@ -322,9 +322,6 @@ impl Store {
     ) -> Result<(Store, UpdateReport)> {
         let started = Instant::now();
         crate::tokenize::preload_dictionary();
-        if options.concept_graph {
-            concepts::preload();
-        }
         let scan = corpus.scan()?;
         let _lock = lock(dir)?;
         let mut report = UpdateReport {
@@ -593,6 +590,11 @@ fn build_graph_files(
     unchanged: &[NoteSource],
 ) -> Result<GraphBuild> {
     let started = Instant::now();
+    // Everything on the graph's side runs at a lower priority (threads started from here inherit
+    // it): the update waits for the lexical write, and the graph is to take only the core time
+    // that leaves. The patterns compile first, while jieba's dictionary is still loading.
+    yield_to_lexical_write();
+    concepts::prepare();
     let facts_path = dir.join(FACTS);
     let graph_path = dir.join(GRAPH);
     let mut facts: FactsFile = std::fs::read(&facts_path)
@@ -680,7 +682,6 @@ fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteF
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    yield_to_lexical_write();
                     let mut done = Vec::new();
                     while let Some(job) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                         done.push(job.run());
@@ -697,9 +698,9 @@ fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteF
     })
 }
 
-/// Lowers the calling thread's scheduling priority (on Linux, `nice` applies per thread). Concept
-/// extraction runs beside the lexical write, which is what an update waits for; at equal priority
-/// the extraction workers take a share of its core and delay it by more than the graph takes.
+/// Lowers the calling thread's scheduling priority (on Linux, `nice` applies per thread and is
+/// inherited by the threads it starts). At equal priority the graph's threads take a share of the
+/// lexical write's core and delay the commit by more than the graph itself takes.
 fn yield_to_lexical_write() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on the calling thread's own id touches no memory; a failure (not

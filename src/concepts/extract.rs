@@ -17,7 +17,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::lexicon::{
-    EN_VERBS, ZH_END_CHARS, ZH_FUNCTION_CHARS, category_kind, category_suffix, is_en_stop, is_generic_heading,
+    EN_VERBS, ZH_END_CHARS, category_kind, category_suffix, is_en_stop, is_generic_heading, is_zh_function_char,
     is_zh_stop_word, trim_generic_suffix,
 };
 use super::model::{Kind, Rel};
@@ -1285,7 +1285,7 @@ fn general_freq(word: &str) -> usize {
 /// Whether an n-gram may open with this word: not a function character, stop word or numeral.
 fn ngram_start_ok(first: &str) -> bool {
     let fc = first.chars().next().unwrap_or(' ');
-    !ZH_FUNCTION_CHARS.contains(&fc)
+    !is_zh_function_char(fc)
         && !is_zh_stop_word(first)
         && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
 }
@@ -1294,7 +1294,7 @@ fn ngram_start_ok(first: &str) -> bool {
 /// heading word (`介绍`).
 fn ngram_end_ok(last: &str) -> bool {
     let lc = last.chars().next_back().unwrap_or(' ');
-    !ZH_FUNCTION_CHARS.contains(&lc)
+    !is_zh_function_char(lc)
         && !ZH_END_CHARS.contains(&lc)
         && !is_zh_stop_word(last)
         && !super::lexicon::is_heading_meta(last)
@@ -1313,7 +1313,7 @@ fn term_like_cjk(s: &str) -> bool {
     }
     let f = s.chars().next().unwrap_or(' ');
     let l = s.chars().next_back().unwrap_or(' ');
-    !ZH_FUNCTION_CHARS.contains(&f) && !ZH_FUNCTION_CHARS.contains(&l) && !ZH_END_CHARS.contains(&l)
+    !is_zh_function_char(f) && !is_zh_function_char(l) && !ZH_END_CHARS.contains(&l)
 }
 
 /// End of the Latin word starting at `i`: alphanumerics joined by single `-`, `_`, `.`, then any
@@ -1711,7 +1711,7 @@ fn trailing_cjk_term(run: &str, known: &FxMap<String, u32>) -> Option<String> {
         }
         let before: String = chars[..chars.len() - k].iter().collect();
         let boundary = before.is_empty()
-            || before.ends_with(|c: char| ZH_FUNCTION_CHARS.contains(&c))
+            || before.ends_with(is_zh_function_char)
             || jieba()
                 .cut(&before, false)
                 .last()
@@ -1729,7 +1729,7 @@ fn trailing_cjk_term(run: &str, known: &FxMap<String, u32>) -> Option<String> {
         let w = t.word;
         let wc = w.chars().count();
         let stop = is_zh_stop_word(w)
-            || (wc == 1 && ZH_FUNCTION_CHARS.contains(&w.chars().next().unwrap_or(' ')))
+            || (wc == 1 && is_zh_function_char(w.chars().next().unwrap_or(' ')))
             || !acc.is_empty()
                 && (["d", "p", "c", "u", "r", "m", "ad"].contains(&t.tag)
                     || t.tag.starts_with('v') && general_freq(w) > COMMON_WORD_FREQ as usize);

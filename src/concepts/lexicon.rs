@@ -20,6 +20,7 @@ struct Sets {
     zh_stop: FxSet<&'static str>,
     meta: FxSet<&'static str>,
     generic: FxSet<&'static str>,
+    function_chars: FxSet<char>,
 }
 
 fn sets() -> &'static Sets {
@@ -29,6 +30,7 @@ fn sets() -> &'static Sets {
         zh_stop: set(ZH_STOP_WORDS),
         meta: set(ZH_HEADING_META),
         generic: set(ZH_HEADING_GENERIC),
+        function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
     })
 }
 
@@ -254,6 +256,11 @@ pub fn trim_generic_suffix(s: &str) -> &str {
             return t;
         }
     }
+}
+
+/// One of [`ZH_FUNCTION_CHARS`] (a set lookup: this is asked for every word of every note).
+pub fn is_zh_function_char(c: char) -> bool {
+    c > '\u{2000}' && sets().function_chars.contains(&c)
 }
 
 pub fn is_zh_stop_word(w: &str) -> bool {

@@ -23,16 +23,11 @@ pub mod patterns;
 pub mod query;
 pub mod text;
 
-/// Compiles the relation patterns and fills the word lists on a background thread (about 15 ms of
-/// work the first note would otherwise wait for), so that it overlaps other work, such as the
-/// dictionary load. A no-op once done.
-pub fn preload() {
-    if !patterns::compiled() {
-        std::thread::spawn(|| {
-            patterns::compile();
-            extract::compile_cues();
-        });
-    }
+/// Compiles the relation patterns and fills the word lists now rather than on the first note
+/// (about 15 ms; the indexer does it while jieba's dictionary is still loading).
+pub fn prepare() {
+    patterns::compile();
+    extract::compile_cues();
 }
 
 pub use build::build_graph;

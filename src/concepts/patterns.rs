@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Input, PatternID};
+use regex_automata::{Anchored, Input, PatternID};
 
 use super::model::Rel;
 
@@ -137,32 +137,75 @@ fn prefilter() -> &'static Prefilter {
     })
 }
 
-/// True once the patterns and their prefilter are compiled.
-pub(crate) fn compiled() -> bool {
-    PREFILTER.get().is_some()
-}
-
 /// Compiles the patterns and their prefilter now.
 pub(crate) fn compile() {
     prefilter();
 }
 
-/// Which patterns may match `s`.
-fn candidate_patterns(s: &str) -> Vec<bool> {
-    let p = prefilter();
-    let mut v = vec![false; patterns().len()];
-    for &i in &p.always {
-        v[i] = true;
-    }
-    for m in p.ac.find_overlapping_iter(s) {
-        v[p.owner[m.pattern().as_usize()]] = true;
-    }
-    for (i, (pat, _)) in patterns().iter().enumerate() {
-        if v[i] && !pat.needs.is_empty() && !pat.needs.iter().any(|w| s.contains(w)) {
-            v[i] = false;
+/// Where each pattern may match in a sentence: every match of a prefiltered pattern starts at an
+/// occurrence of one of its literals, so it is searched for only there, anchored.
+struct Candidates {
+    /// (pattern, start) of every literal occurrence, sorted and without duplicates.
+    starts: Vec<(usize, usize)>,
+    /// Patterns that may match: a literal occurs (or the pattern has none) and a needed word too.
+    present: Vec<bool>,
+}
+
+impl Candidates {
+    fn new(s: &str) -> Self {
+        let p = prefilter();
+        let mut present = vec![false; patterns().len()];
+        for &i in &p.always {
+            present[i] = true;
         }
+        let mut starts: Vec<(usize, usize)> =
+            p.ac.find_overlapping_iter(s).map(|m| (p.owner[m.pattern().as_usize()], m.start())).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        for &(i, _) in &starts {
+            present[i] = true;
+        }
+        for (i, (pat, _)) in patterns().iter().enumerate() {
+            if present[i] && !pat.needs.is_empty() && !pat.needs.iter().any(|w| s.contains(w)) {
+                present[i] = false;
+            }
+        }
+        Candidates { starts, present }
     }
-    v
+
+    /// Sorted literal starts of pattern `i`.
+    fn starts_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let from = self.starts.partition_point(|&(p, _)| p < i);
+        self.starts[from..].iter().take_while(move |&&(p, _)| p == i).map(|&(_, at)| at)
+    }
+}
+
+/// The leftmost match of pattern `i` at or after `pos`, with its groups when it has any. Patterns
+/// with literals are tried only where one occurs, anchored (the same match an unanchored search
+/// finds, without trying every position in between).
+fn next_match(
+    i: usize,
+    re: &Regex,
+    s: &str,
+    pos: usize,
+    candidates: &Candidates,
+    always: bool,
+) -> Option<(usize, usize, Option<Captures>)> {
+    let with_groups = re.group_info().group_len(PatternID::ZERO) > 1;
+    let at = |input: Input| -> Option<(usize, usize, Option<Captures>)> {
+        if with_groups {
+            let mut caps = re.create_captures();
+            re.search_captures(&input, &mut caps);
+            let m = caps.get_match()?;
+            Some((m.start(), m.end(), Some(caps)))
+        } else {
+            re.search(&input).map(|m| (m.start(), m.end(), None))
+        }
+    };
+    if always {
+        return at(Input::new(s).range(pos..));
+    }
+    candidates.starts_of(i).filter(|&st| st >= pos).find_map(|st| at(Input::new(s).range(st..).anchored(Anchored::Yes)))
 }
 
 fn patterns() -> &'static [(Pattern, Regex)] {
@@ -792,12 +835,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         ];
         list.into_iter()
             .map(|pat| {
-                // No lazy DFA: it builds its states per thread on first use, and for these patterns
-                // (bounded repeats of a Unicode class) that warm-up cost a fresh `index` process
-                // more than the DFA then saves on short, prefiltered sentences.
-                let re = Regex::builder()
-                    .configure(Regex::config().hybrid(false).dfa(false))
-                    .build(pat.re)
+                let re = Regex::new(pat.re)
                     .unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
                 (pat, re)
             })
@@ -1040,24 +1078,18 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
     }
     let mut sent = Sentence::new(skeleton, mentions);
     let mut consumed: Vec<(usize, usize)> = Vec::new();
-    // One pass to find which patterns can match at all.
-    let present = candidate_patterns(skeleton);
+    // One pass to find which patterns can match at all, and where.
+    let candidates = Candidates::new(skeleton);
+    let always = &prefilter().always;
     for (pi, (pat, re)) in patterns().iter().enumerate() {
-        if !present[pi] {
+        if !candidates.present[pi] {
             continue;
         }
         let mut pos = 0;
         while pos < skeleton.len() {
-            // The DFA finds the match; captures are computed only for patterns with groups.
-            let Some(m) = re.search(&Input::new(skeleton).range(pos..)) else { break };
-            let (ms, me) = (m.start(), m.end());
-            let caps: Option<Captures> = (re.group_info().group_len(PatternID::ZERO) > 1)
-                .then(|| {
-                    let mut c = re.create_captures();
-                    re.search_captures(&Input::new(skeleton).range(ms..), &mut c);
-                    c
-                })
-                .filter(Captures::is_match);
+            let Some((ms, me, caps)) = next_match(pi, re, skeleton, pos, &candidates, always.contains(&pi)) else {
+                break;
+            };
             // On failure try again from the next character: a lazy group may have started too early.
             pos = ms + skeleton[ms..].chars().next().map_or(1, char::len_utf8);
             if consumed.iter().any(|&(a, b)| ms < b && a < me) {
