@@ -99,8 +99,6 @@ macro_rules! c {
     };
 }
 
-/// The patterns, most specific first. A cue consumed by an earlier pattern is not read again by a
-/// later one.
 /// A prefilter: the literal prefixes every match of each pattern starts with (`使用`, `而非`, `is a` …),
 /// in one Aho-Corasick automaton, so a sentence runs only the patterns whose cue occurs in it.
 struct Prefilter {
@@ -208,6 +206,8 @@ fn next_match(
     candidates.starts_of(i).filter(|&st| st >= pos).find_map(|st| at(Input::new(s).range(st..).anchored(Anchored::Yes)))
 }
 
+/// The patterns, most specific first. A cue consumed by an earlier pattern is not read again by a
+/// later one.
 fn patterns() -> &'static [(Pattern, Regex)] {
     static P: OnceLock<Vec<(Pattern, Regex)>> = OnceLock::new();
     P.get_or_init(|| {
