@@ -11,7 +11,8 @@
 //!   hash, title, chunk ids and vocabulary contribution. Written last, atomically.
 //! - `tantivy/`: the lexical index.
 //! - `concepts.json`: per note, the concept-graph facts extracted from it (re-extracted only when
-//!   the note changes); `graph.json`: the concept graph merged from all of them.
+//!   the note changes); `graph.bin`: the concept graph merged from all of them, in the compact form
+//!   of `concepts::stored` (`graph --format json` gives it as JSON).
 //! - `vectors.bin`: chunk embeddings (see `vectors`), filled in for chunks that lack one whenever an
 //!   embedder is at hand.
 //! - `.lock`: held (OS file lock) by the one process allowed to write.
@@ -40,7 +41,9 @@ const LEXICAL_DIR: &str = "tantivy";
 const LOCK: &str = ".lock";
 const VECTORS: &str = "vectors.bin";
 const FACTS: &str = "concepts.json";
-const GRAPH: &str = "graph.json";
+const GRAPH: &str = "graph.bin";
+/// Where earlier versions kept the graph (as JSON); removed once `graph.bin` is written.
+const LEGACY_GRAPH: &str = "graph.json";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -275,8 +278,8 @@ impl Store {
     /// The concept graph (empty when the index has none yet).
     pub fn load_graph(&self) -> Result<ConceptGraph> {
         let path = self.dir.join(GRAPH);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => ConceptGraph::from_json(&text).map_err(|e| {
+        match std::fs::read(&path) {
+            Ok(bytes) => concepts::stored::from_bytes(&bytes).map_err(|e| {
                 Error::index(&path, format!("damaged concept graph ({e}); run `notegraph index` after deleting it"))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConceptGraph::default()),
@@ -573,6 +576,8 @@ struct FactsFile {
 struct GraphBuild {
     /// (staged file, final path); empty when the stored graph is already current.
     staged: Vec<(PathBuf, PathBuf)>,
+    /// A graph file of an earlier layout, removed once the new one is in place.
+    legacy: Option<PathBuf>,
     extracted: usize,
     concepts: usize,
     typed_edges: usize,
@@ -617,7 +622,14 @@ fn build_graph_files(
         facts.hashes.insert(path, hash);
     }
     facts.hashes.retain(|path, _| notes.contains_key(path));
-    let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
+    let mut build = GraphBuild {
+        staged: Vec::new(),
+        legacy: Some(dir.join(LEGACY_GRAPH)),
+        extracted,
+        concepts: 0,
+        typed_edges: 0,
+        took: Duration::ZERO,
+    };
     if changed || !graph_path.exists() {
         // The facts file is written while the graph is merged: both only read the facts.
         let (graph, staged_facts) = std::thread::scope(|scope| {
@@ -630,13 +642,22 @@ fn build_graph_files(
         });
         build.concepts = graph.nodes.len();
         build.typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
-        let graph_bytes = graph.to_json_bytes().map_err(|e| Error::index(&graph_path, e))?;
-        build.staged.push((stage(&graph_path, &graph_bytes)?, graph_path));
+        build.staged.push((stage(&graph_path, &concepts::stored::to_bytes(&graph))?, graph_path));
         let staged_facts = staged_facts.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
         build.staged.push((staged_facts, facts_path));
+        drop_in_background(graph);
     }
+    drop_in_background(facts);
     build.took = started.elapsed();
     Ok(build)
+}
+
+/// Frees `value` on a thread of its own: the graph and the facts are tens of thousands of small
+/// allocations that take milliseconds to free, and nothing needs to wait for that (a process that
+/// exits first gives the memory back at once).
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // If no thread can be started, the value comes back in the error and is freed here.
+    _ = std::thread::Builder::new().spawn(move || drop(value));
 }
 
 const EXTRACTION_FAILED: &str = "building the concept graph failed (an internal error); run `index` again";
@@ -712,13 +733,13 @@ fn yield_to_lexical_write() {
 
 /// Removes the graph files, so that no stale graph outlives an update that skipped it.
 fn drop_graph_files(dir: &Path) -> Result<GraphBuild> {
-    for path in [dir.join(GRAPH), dir.join(FACTS)] {
+    for path in [dir.join(GRAPH), dir.join(FACTS), dir.join(LEGACY_GRAPH)] {
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
             _ => {}
         }
     }
-    Ok(GraphBuild { staged: Vec::new(), extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
+    Ok(GraphBuild { staged: Vec::new(), legacy: None, extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
 }
 
 /// Writes `bytes` under a temporary name beside `path`; returns that name.
@@ -734,8 +755,15 @@ fn install_graph(build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
     report.graph_took = build.took;
     report.graph_concepts = build.concepts;
     report.graph_typed_edges = build.typed_edges;
+    let wrote = !build.staged.is_empty();
     for (tmp, path) in build.staged {
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    }
+    if let Some(legacy) = build.legacy.filter(|_| wrote) {
+        match std::fs::remove_file(&legacy) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&legacy, e)),
+            _ => {}
+        }
     }
     Ok(())
 }

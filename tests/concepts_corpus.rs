@@ -55,7 +55,7 @@ fn sample_note_gives_the_stated_edges_and_nothing_it_does_not_say() {
     for e in &g.edges {
         assert!(!e.evidence.is_empty(), "{e:?}");
         for ev in &e.evidence {
-            assert_eq!(ev.path, "大模型复习.md");
+            assert_eq!(&*ev.path, "大模型复习.md");
             assert!(ev.line > 0 && !ev.sentence.is_empty());
         }
     }

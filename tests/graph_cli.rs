@@ -196,12 +196,48 @@ fn an_index_without_the_graph_gets_it_on_the_next_update() {
     let c = corpus.path();
     write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
     assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
-    assert!(index.path().join("graph.json").exists());
+    assert!(index.path().join("graph.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json", "--no-graph"]));
     assert_eq!(report["graph"]["concepts"], 0, "{report}");
-    assert!(!index.path().join("graph.json").exists() && !index.path().join("concepts.json").exists());
+    assert!(!index.path().join("graph.bin").exists() && !index.path().join("concepts.json").exists());
     let report = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");
     let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
     assert!(g["edges"].as_array().unwrap().iter().any(|e| e["rel"] == "uses"), "{g}");
+}
+
+#[test]
+fn an_index_with_a_json_graph_of_an_earlier_version_gets_the_compact_one() {
+    // Earlier versions stored the graph as `graph.json`: the next update writes `graph.bin` from
+    // the stored facts and removes the old file, and the commands read the new one.
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let c = corpus.path();
+    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    let (bin, legacy) = (index.path().join("graph.bin"), index.path().join("graph.json"));
+    std::fs::remove_file(&bin).unwrap();
+    std::fs::write(&legacy, br#"{"nodes": [], "edges": []}"#).unwrap();
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 0, "the stored facts are reused: {report}");
+    assert!(bin.exists() && !legacy.exists());
+    let o = run(c, index.path(), &["related", "LLaMA"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("RMSNorm"));
+}
+
+#[test]
+fn a_damaged_stored_graph_is_reported_with_its_path_and_the_fix() {
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let c = corpus.path();
+    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    let bin = index.path().join("graph.bin");
+    let bytes = std::fs::read(&bin).unwrap();
+    std::fs::write(&bin, &bytes[..bytes.len() / 2]).unwrap();
+    let o = run(c, index.path(), &["related", "LLaMA"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("graph.bin") && err.contains("notegraph index"), "{err}");
 }

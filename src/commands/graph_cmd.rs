@@ -164,7 +164,7 @@ pub fn related(ctx: &Context, name: &str, depth: usize, k: usize, json_out: bool
             .nodes
             .iter()
             .filter(|o| o.id != c.id && !linked.contains(&o.id.as_str()))
-            .filter(|o| o.mentions.iter().any(|m| ids.contains(m.chunk_id.as_str())))
+            .filter(|o| o.mentions.iter().any(|m| ids.contains(&*m.chunk_id)))
             .collect();
         v.sort_by_key(|x| std::cmp::Reverse(x.mentions.len()));
         v.truncate(40);
@@ -326,8 +326,8 @@ pub fn prep(ctx: &Context, topic: &str, json_out: bool) -> Result<u8> {
             let outcome =
                 session.search(topic, SearchOptions { mode: Mode::Hybrid, k: 5, fusion: Fusion::default() })?;
             outcome.hits.iter().find_map(|h| {
-                let own = |c: &&Concept| c.home.as_ref().is_some_and(|m| m.chunk_id == h.chunk.chunk_id);
-                let named = |c: &&Concept| c.mentions.iter().any(|m| m.chunk_id == h.chunk.chunk_id);
+                let own = |c: &&Concept| c.home.as_ref().is_some_and(|m| *m.chunk_id == *h.chunk.chunk_id);
+                let named = |c: &&Concept| c.mentions.iter().any(|m| *m.chunk_id == *h.chunk.chunk_id);
                 let by_mentions = |c: &&Concept| c.mentions.len();
                 graph
                     .nodes

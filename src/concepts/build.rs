@@ -8,6 +8,7 @@
 //! parses no text: only facts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::extract::{COMMON_WORD_FREQ, NoteFacts, signal};
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
@@ -34,11 +35,12 @@ const STRONG: u16 = signal::HEADING
     | signal::HEADING_PART
     | signal::LIST_ITEM;
 
+/// A candidate across all notes; its strings are borrowed from the notes' facts.
 #[derive(Default)]
-struct Global {
-    key: String,
-    forms: FxMap<String, u32>,
-    heading_forms: FxMap<String, u32>,
+struct Global<'a> {
+    key: &'a str,
+    forms: FxMap<&'a str, u32>,
+    heading_forms: FxMap<&'a str, u32>,
     signals: u16,
     /// Notes in which a strong signal marks it.
     strong_notes: u32,
@@ -102,6 +104,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let mut facts: Vec<&NoteFacts> = facts.to_vec();
     facts.sort_by(|a, b| a.path.cmp(&b.path));
     let n_notes = facts.len();
+    let strings: Vec<NoteStrings> = facts.iter().map(|f| NoteStrings::of(f)).collect();
 
     // 1. Candidates by key, with corpus statistics.
     let mut globals: Vec<Global> = Vec::new();
@@ -111,14 +114,14 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         let mut map = Vec::with_capacity(f.terms.len());
         for (li, t) in f.terms.iter().enumerate() {
             let gi = *by_key.entry(t.key.as_str()).or_insert_with(|| {
-                globals.push(Global { key: t.key.clone(), ..Default::default() });
+                globals.push(Global { key: t.key.as_str(), ..Default::default() });
                 globals.len() - 1
             });
             let g = &mut globals[gi];
             for (form, c) in &t.forms {
-                *g.forms.entry(form.clone()).or_insert(0) += c.max(&1);
+                *g.forms.entry(form.as_str()).or_insert(0) += c.max(&1);
                 if t.signals & signal::HEADING != 0 {
-                    *g.heading_forms.entry(form.clone()).or_insert(0) += 1;
+                    *g.heading_forms.entry(form.as_str()).or_insert(0) += 1;
                 }
             }
             g.signals |= t.signals;
@@ -153,7 +156,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
                 let letters = f.chars().filter(|c| c.is_ascii_alphabetic()).count();
                 (2..=6).contains(&letters) && f.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             });
-            if acr { vec![g.key.clone()] } else { vec![] }
+            if acr { vec![g.key.to_string()] } else { vec![] }
         })
         .collect();
     let mut uf = UnionFind::new(globals.iter().map(|g| g.count as u64).collect(), acronyms);
@@ -204,7 +207,8 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     // Concepts are independent of each other: made on two threads, then given unique ids in order.
     let groups: Vec<&Vec<usize>> = groups.values().collect();
     let (first, second) = groups.split_at(groups.len() / 2);
-    let make = |part: &[&Vec<usize>]| part.iter().map(|m| make_concept(m, &globals, &facts)).collect::<Vec<_>>();
+    let make =
+        |part: &[&Vec<usize>]| part.iter().map(|m| make_concept(m, &globals, &facts, &strings)).collect::<Vec<_>>();
     let mut nodes = std::thread::scope(|scope| {
         let head = scope.spawn(|| make(first));
         let tail = make(second);
@@ -240,8 +244,9 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             let e = edges.entry((a, b, r.rel)).or_default();
             e.miss *= 1.0 - r.confidence.clamp(0.0, 0.99);
             e.structural &= r.structural;
-            if !e.evidence.iter().any(|x| x.path == f.path && x.line == r.line) {
-                e.evidence.push(Evidence { path: f.path.clone(), line: r.line, sentence: r.sentence.clone() });
+            if !e.evidence.iter().any(|x| *x.path == *f.path && x.line == r.line) {
+                let path = strings[ni].path.clone();
+                e.evidence.push(Evidence { path, line: r.line, sentence: r.sentence.clone() });
             }
         }
     }
@@ -284,7 +289,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         .collect();
 
     // 6. related_to by PMI over sentence co-occurrence.
-    out_edges.extend(related_edges(&facts, &local_to_global, &node_of, &nodes, &typed_pairs));
+    out_edges.extend(related_edges(&facts, &strings, &local_to_global, &node_of, &nodes, &typed_pairs));
 
     out_edges
         .sort_by(|x, y| (!x.rel.is_typed(), x.rel, &x.from, &x.to).cmp(&(!y.rel.is_typed(), y.rel, &y.from, &y.to)));
@@ -312,11 +317,11 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     let strong = g.signals & STRONG != 0;
     let use_df = n_notes >= MIN_NOTES_FOR_DF;
     let df_frac = g.df as f64 / n_notes.max(1) as f64;
-    if g.key.chars().count() < 2 && !has_cjk(&g.key) {
+    if g.key.chars().count() < 2 && !has_cjk(g.key) {
         return false;
     }
     let acronym = g.forms.keys().any(|f| f.len() >= 2 && f.chars().all(|c| c.is_ascii_uppercase()));
-    if !acronym && super::lexicon::is_en_stop(&g.key) || super::lexicon::is_zh_stop_word(&g.key) {
+    if !acronym && super::lexicon::is_en_stop(g.key) || super::lexicon::is_zh_stop_word(g.key) {
         return false;
     }
     let rel_arg = g.signals & signal::REL_ARG != 0;
@@ -353,16 +358,32 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
 /// Bump when the merge rules change: stored graphs are merged again from the cached per-note facts.
 pub const BUILD_VERSION: u32 = 3;
 
+/// A note's path and chunk ids, allocated once and shared by every mention and evidence of it.
+struct NoteStrings {
+    path: Arc<str>,
+    chunk_ids: Vec<Arc<str>>,
+}
+
+impl NoteStrings {
+    fn of(f: &NoteFacts) -> Self {
+        NoteStrings { path: f.path.as_str().into(), chunk_ids: f.chunk_ids.iter().map(|c| c.as_str().into()).collect() }
+    }
+
+    fn chunk(&self, i: u32) -> Arc<str> {
+        self.chunk_ids.get(i as usize).cloned().unwrap_or_else(|| "".into())
+    }
+}
+
 /// The concept of a group of candidate keys; its id is the label's key, made unique by the caller.
-fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts]) -> Concept {
+fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], strings: &[NoteStrings]) -> Concept {
     // Forms with counts, heading forms first for the label.
     let mut forms: FxMap<&str, (u32, u32)> = FxMap::default();
     for &m in members {
         for (f, c) in &globals[m].forms {
-            forms.entry(f.as_str()).or_insert((0, 0)).0 += c;
+            forms.entry(f).or_insert((0, 0)).0 += c;
         }
         for (f, c) in &globals[m].heading_forms {
-            forms.entry(f.as_str()).or_insert((0, 0)).1 += c;
+            forms.entry(f).or_insert((0, 0)).1 += c;
         }
     }
     let mut ranked: Vec<(&str, u32, u32)> = forms.iter().map(|(f, (c, h))| (*f, *c, *h)).collect();
@@ -395,20 +416,18 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts]) -> 
             *kinds.entry(*k).or_insert(0) += v;
         }
         for &(ni, li) in &globals[m].locals {
-            let f = facts[ni];
+            let (f, s) = (facts[ni], &strings[ni]);
             let t = &f.terms[li as usize];
             if t.count > 0 || t.home.is_some() {
                 notes.insert(ni);
             }
             for x in &t.mentions {
-                let chunk_id = f.chunk_ids.get(x.chunk as usize).cloned().unwrap_or_default();
-                mentions.push(Mention { chunk_id, path: f.path.clone(), line: x.line });
+                mentions.push(Mention { chunk_id: s.chunk(x.chunk), path: s.path.clone(), line: x.line });
             }
             if let Some(h) = &t.home
                 && home.is_none()
             {
-                let chunk_id = f.chunk_ids.get(h.chunk as usize).cloned().unwrap_or_default();
-                home = Some(Mention { chunk_id, path: f.path.clone(), line: h.line });
+                home = Some(Mention { chunk_id: s.chunk(h.chunk), path: s.path.clone(), line: h.line });
             }
             for d in f.definitions.iter().filter(|d| d.term == li) {
                 let in_home = t.home.is_some();
@@ -420,7 +439,7 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts]) -> 
                     best_def = Some((
                         d.score,
                         in_home,
-                        Definition { text: d.text.clone(), path: f.path.clone(), line: d.line },
+                        Definition { text: d.text.clone(), path: s.path.clone(), line: d.line },
                     ));
                 }
             }
@@ -446,6 +465,7 @@ type PairStats = (u32, (usize, u32));
 
 fn related_edges(
     facts: &[&NoteFacts],
+    strings: &[NoteStrings],
     local_to_global: &[Vec<usize>],
     node_of: &[Option<usize>],
     nodes: &[Concept],
@@ -498,7 +518,7 @@ fn related_edges(
         let evidence: Vec<Evidence> = f
             .sentences
             .get(si as usize)
-            .map(|(line, s)| Evidence { path: f.path.clone(), line: *line, sentence: s.clone() })
+            .map(|(line, s)| Evidence { path: strings[ni].path.clone(), line: *line, sentence: s.clone() })
             .into_iter()
             .collect();
         out.push(Relation {
@@ -572,7 +592,7 @@ mod tests {
         assert!(edge(&g, "LLaMA", Rel::Uses, "RMSNorm"));
         assert!(edge(&g, "RMSNorm", Rel::Replaces, "LayerNorm"));
         let e = g.edges.iter().find(|e| e.rel == Rel::Replaces).unwrap();
-        assert_eq!((e.evidence[0].path.as_str(), e.evidence[0].line), ("a.md", 3));
+        assert_eq!((&*e.evidence[0].path, e.evidence[0].line), ("a.md", 3));
         assert!(e.evidence[0].sentence.contains("而非"));
     }
 }

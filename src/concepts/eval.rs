@@ -175,7 +175,7 @@ pub fn eval_graph(graph: &ConceptGraph, gold: &GoldGraph) -> GraphEvalReport {
     // Concept recall over nodes mentioned in the note.
     let mut found_gold: HashSet<usize> = HashSet::new();
     for (i, n) in graph.nodes.iter().enumerate() {
-        let in_note = n.mentions.iter().any(|m| m.path == path) || n.home.as_ref().is_some_and(|h| h.path == path);
+        let in_note = n.mentions.iter().any(|m| &*m.path == path) || n.home.as_ref().is_some_and(|h| &*h.path == path);
         if in_note {
             found_gold.extend(node_gold[i].iter().copied());
         }
@@ -186,7 +186,7 @@ pub fn eval_graph(graph: &ConceptGraph, gold: &GoldGraph) -> GraphEvalReport {
 
     // Edges in scope.
     let scoped: Vec<&Relation> =
-        graph.edges.iter().filter(|e| e.rel.is_typed() && e.evidence.iter().any(|ev| ev.path == path)).collect();
+        graph.edges.iter().filter(|e| e.rel.is_typed() && e.evidence.iter().any(|ev| &*ev.path == path)).collect();
     let ends = |e: &Relation| -> Option<(&Vec<usize>, &Vec<usize>)> {
         let (a, b) = (node_pos.get(e.from.as_str())?, node_pos.get(e.to.as_str())?);
         Some((&node_gold[*a], &node_gold[*b]))
@@ -207,8 +207,8 @@ pub fn eval_graph(graph: &ConceptGraph, gold: &GoldGraph) -> GraphEvalReport {
         from: graph.by_id(&e.from).map_or(e.from.clone(), |c| c.label.clone()),
         rel: e.rel.as_str().to_string(),
         to: graph.by_id(&e.to).map_or(e.to.clone(), |c| c.label.clone()),
-        line: e.evidence.iter().find(|ev| ev.path == path).map_or(0, |ev| ev.line),
-        sentence: e.evidence.iter().find(|ev| ev.path == path).map_or(String::new(), |ev| ev.sentence.clone()),
+        line: e.evidence.iter().find(|ev| &*ev.path == path).map_or(0, |ev| ev.line),
+        sentence: e.evidence.iter().find(|ev| &*ev.path == path).map_or(String::new(), |ev| ev.sentence.clone()),
     };
 
     let mut judged = 0;

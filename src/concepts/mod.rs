@@ -21,6 +21,7 @@ pub mod lexicon;
 pub mod model;
 pub mod patterns;
 pub mod query;
+pub mod stored;
 pub mod text;
 
 /// Compiles the relation patterns and fills the word lists now rather than on the first note

@@ -6,7 +6,7 @@
 //! (`query`) return plain data for the CLI to render.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::{Deserialize, Serialize};
@@ -147,15 +147,16 @@ impl std::fmt::Display for Rel {
 /// Where a concept is mentioned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mention {
-    pub chunk_id: String,
-    pub path: String,
+    /// Shared: a graph holds tens of thousands of mentions of a few thousand chunks.
+    pub chunk_id: Arc<str>,
+    pub path: Arc<str>,
     pub line: usize,
 }
 
 /// The sentence an edge comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    pub path: String,
+    pub path: Arc<str>,
     pub line: usize,
     pub sentence: String,
 }
@@ -164,7 +165,7 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
     pub text: String,
-    pub path: String,
+    pub path: Arc<str>,
     pub line: usize,
 }
 
@@ -245,24 +246,6 @@ impl ConceptGraph {
 
     pub fn from_json(s: &str) -> serde_json::Result<Self> {
         serde_json::from_str(s)
-    }
-
-    /// The graph as JSON, exactly as `serde_json::to_vec` writes it; nodes and edges are
-    /// serialised on two threads.
-    pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
-        let (nodes, edges) = std::thread::scope(|scope| {
-            let nodes = scope.spawn(|| serde_json::to_vec(&self.nodes));
-            let edges = serde_json::to_vec(&self.edges);
-            (nodes.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), edges)
-        });
-        let (nodes, edges) = (nodes?, edges?);
-        let mut out = Vec::with_capacity(nodes.len() + edges.len() + 24);
-        out.extend_from_slice(b"{\"nodes\":");
-        out.extend_from_slice(&nodes);
-        out.extend_from_slice(b",\"edges\":");
-        out.extend_from_slice(&edges);
-        out.push(b'}');
-        Ok(out)
     }
 
     pub fn node_index(&self, name: &str) -> Option<usize> {

@@ -294,7 +294,7 @@ pub fn select<'g>(graph: &'g ConceptGraph, opts: &ViewOptions) -> Result<GraphVi
             continue;
         }
         if let Some(paths) = &note
-            && !e.evidence.iter().any(|ev| paths.contains(&ev.path))
+            && !e.evidence.iter().any(|ev| paths.contains(&*ev.path))
         {
             continue;
         }
@@ -498,7 +498,7 @@ pub fn home_note(c: &Concept) -> Option<&str> {
     if let Some(h) = &c.home {
         return Some(&h.path);
     }
-    most_common(c.mentions.iter().map(|m| m.path.as_str()))
+    most_common(c.mentions.iter().map(|m| &*m.path))
 }
 
 fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Option<&'a str> {
@@ -538,10 +538,10 @@ fn assign_groups(nodes: &mut [ViewNode<'_>], key_of: impl Fn(&Concept) -> Option
 fn assign_sections(nodes: &mut [ViewNode<'_>], sections: &Sections) -> Vec<Group> {
     let section_of = |c: &Concept| -> Option<(String, String)> {
         let (path, section) = match &c.home {
-            Some(h) => (h.path.as_str(), sections.get(&h.chunk_id)?),
+            Some(h) => (&*h.path, sections.get(&h.chunk_id)?),
             None => {
                 let s = most_common(c.mentions.iter().filter_map(|m| sections.get(&m.chunk_id)))?;
-                let path = c.mentions.iter().find(|m| sections.get(&m.chunk_id) == Some(s))?.path.as_str();
+                let path = c.mentions.iter().find(|m| sections.get(&m.chunk_id) == Some(s))?.path.as_ref();
                 (path, s)
             }
         };
@@ -573,8 +573,8 @@ fn resolve_note(graph: &ConceptGraph, wanted: &str) -> Result<HashSet<String>, V
     let mut all: Vec<&str> = graph
         .nodes
         .iter()
-        .flat_map(|c| c.mentions.iter().map(|m| m.path.as_str()))
-        .chain(graph.edges.iter().flat_map(|e| e.evidence.iter().map(|ev| ev.path.as_str())))
+        .flat_map(|c| c.mentions.iter().map(|m| &*m.path))
+        .chain(graph.edges.iter().flat_map(|e| e.evidence.iter().map(|ev| &*ev.path)))
         .collect();
     all.sort_unstable();
     all.dedup();
