@@ -10,9 +10,10 @@
 //! - `manifest.json`: format and tokenizer versions, the corpus vocabulary, per note its content
 //!   hash, title, chunk ids and vocabulary contribution. Written last, atomically.
 //! - `tantivy/`: the lexical index.
-//! - `concepts.json`: per note, the concept-graph facts extracted from it (re-extracted only when
-//!   the note changes); `graph.bin`: the concept graph merged from all of them, in the compact form
-//!   of `concepts::stored` (`graph --format json` gives it as JSON).
+//! - `facts.bin`: per note, the concept-graph facts extracted from it (re-extracted only when the
+//!   note changes); `graph.bin`: the concept graph merged from all of them, in the compact form of
+//!   `concepts::stored` (`graph --format json` gives it as JSON). Both are postcard: smaller and
+//!   several times faster to write than JSON.
 //! - `vectors.bin`: chunk embeddings (see `vectors`), filled in for chunks that lack one whenever an
 //!   embedder is at hand.
 //! - `.lock`: held (OS file lock) by the one process allowed to write.
@@ -40,10 +41,13 @@ const MANIFEST: &str = "manifest.json";
 const LEXICAL_DIR: &str = "tantivy";
 const LOCK: &str = ".lock";
 const VECTORS: &str = "vectors.bin";
-const FACTS: &str = "concepts.json";
+const FACTS: &str = "facts.bin";
+/// First bytes of the facts file; the last byte is the layout's version.
+const FACTS_MAGIC: &[u8; 8] = b"NGFACTS\x01";
 const GRAPH: &str = "graph.bin";
-/// Where earlier versions kept the graph (as JSON); removed once `graph.bin` is written.
-const LEGACY_GRAPH: &str = "graph.json";
+/// Where earlier versions kept the facts and the graph (as JSON); removed once the new files are
+/// written.
+const LEGACY_FILES: [&str; 2] = ["concepts.json", "graph.json"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
@@ -557,18 +561,37 @@ fn refresh_vectors(
     vectors.save(&path)
 }
 
-/// Per-note concept facts as stored.
+/// Per-note concept facts as stored. The layout is positional (postcard): a change to the shape of
+/// [`NoteFacts`] comes with a new [`concepts::FACTS_VERSION`].
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct FactsFile {
     version: u32,
     /// The merge rules the stored graph was built with.
-    #[serde(default)]
     build_version: u32,
     /// The content hash of each note the facts were extracted from: facts of any other version
     /// of a note (say, from an update that failed after this file was staged) are not reused.
-    #[serde(default)]
     hashes: BTreeMap<String, String>,
     notes: BTreeMap<String, NoteFacts>,
+}
+
+impl FactsFile {
+    /// Compact binary (postcard): written on every graph update, read on every incremental one.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = FACTS_MAGIC.to_vec();
+        // Serialising plain data into memory cannot fail.
+        postcard::to_io(self, &mut out).expect("serialising to memory");
+        out
+    }
+
+    /// `None` for anything but a whole facts file of this layout (the facts are then extracted
+    /// again, so a damaged file costs time, never correctness).
+    fn from_bytes(bytes: &[u8]) -> Option<FactsFile> {
+        let body = bytes.strip_prefix(FACTS_MAGIC)?;
+        match postcard::take_from_bytes(body) {
+            Ok((facts, [])) => Some(facts),
+            _ => None,
+        }
+    }
 }
 
 /// The concept graph built beside the lexical write: its files are staged (written under a
@@ -576,8 +599,8 @@ struct FactsFile {
 struct GraphBuild {
     /// (staged file, final path); empty when the stored graph is already current.
     staged: Vec<(PathBuf, PathBuf)>,
-    /// A graph file of an earlier layout, removed once the new one is in place.
-    legacy: Option<PathBuf>,
+    /// Files of an earlier layout, removed once the new ones are in place.
+    legacy: Vec<PathBuf>,
     extracted: usize,
     concepts: usize,
     typed_edges: usize,
@@ -604,7 +627,7 @@ fn build_graph_files(
     let graph_path = dir.join(GRAPH);
     let mut facts: FactsFile = std::fs::read(&facts_path)
         .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
+        .and_then(|b| FactsFile::from_bytes(&b))
         .filter(|f: &FactsFile| f.version == concepts::FACTS_VERSION)
         .unwrap_or_default();
     facts.version = concepts::FACTS_VERSION;
@@ -624,7 +647,7 @@ fn build_graph_files(
     facts.hashes.retain(|path, _| notes.contains_key(path));
     let mut build = GraphBuild {
         staged: Vec::new(),
-        legacy: Some(dir.join(LEGACY_GRAPH)),
+        legacy: LEGACY_FILES.iter().map(|f| dir.join(f)).collect(),
         extracted,
         concepts: 0,
         typed_edges: 0,
@@ -633,10 +656,7 @@ fn build_graph_files(
     if changed || !graph_path.exists() {
         // The facts file is written while the graph is merged: both only read the facts.
         let (graph, staged_facts) = std::thread::scope(|scope| {
-            let facts_file = scope.spawn(|| {
-                let bytes = serde_json::to_vec(&facts).map_err(|e| Error::index(&facts_path, e))?;
-                stage(&facts_path, &bytes)
-            });
+            let facts_file = scope.spawn(|| stage(&facts_path, &facts.to_bytes()));
             let all: Vec<&NoteFacts> = facts.notes.values().collect();
             (concepts::build_graph(&all), facts_file.join())
         });
@@ -733,13 +753,20 @@ fn yield_to_lexical_write() {
 
 /// Removes the graph files, so that no stale graph outlives an update that skipped it.
 fn drop_graph_files(dir: &Path) -> Result<GraphBuild> {
-    for path in [dir.join(GRAPH), dir.join(FACTS), dir.join(LEGACY_GRAPH)] {
+    for path in [GRAPH, FACTS].into_iter().chain(LEGACY_FILES).map(|f| dir.join(f)) {
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
             _ => {}
         }
     }
-    Ok(GraphBuild { staged: Vec::new(), legacy: None, extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
+    Ok(GraphBuild {
+        staged: Vec::new(),
+        legacy: Vec::new(),
+        extracted: 0,
+        concepts: 0,
+        typed_edges: 0,
+        took: Duration::ZERO,
+    })
 }
 
 /// Writes `bytes` under a temporary name beside `path`; returns that name.
@@ -755,11 +782,13 @@ fn install_graph(build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
     report.graph_took = build.took;
     report.graph_concepts = build.concepts;
     report.graph_typed_edges = build.typed_edges;
-    let wrote = !build.staged.is_empty();
+    if build.staged.is_empty() {
+        return Ok(());
+    }
     for (tmp, path) in build.staged {
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
-    if let Some(legacy) = build.legacy.filter(|_| wrote) {
+    for legacy in build.legacy {
         match std::fs::remove_file(&legacy) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&legacy, e)),
             _ => {}

@@ -163,28 +163,35 @@ fn graph_exports_pick_the_format_from_the_extension_and_report_the_cut() {
 #[test]
 fn stored_facts_of_another_version_of_a_note_are_extracted_again() {
     // Facts are tied to the content hash of the note they came from: facts left by an update
-    // that failed after staging them must not stand in for the note's current text.
+    // that failed after staging them must not stand in for the note's current text. Simulated by
+    // putting back the facts file of the note's previous version.
     let corpus = tempfile::tempdir().unwrap();
     let index = tempfile::tempdir().unwrap();
     let c = corpus.path();
-    write(c, "a.md", "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n");
+    write(c, "a.md", "# 模型\n\n## Alpaca\n\nAlpaca 是一个模型。\n");
     write(c, "b.md", "# 其他\n\nGPT 使用 RMSNorm。\n");
     assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     let report = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(report["graph"]["notes_extracted"], 0, "nothing changed, nothing extracted");
+    let facts_path = index.path().join("facts.bin");
+    let old_facts = std::fs::read(&facts_path).unwrap();
 
-    let facts_path = index.path().join("concepts.json");
-    let mut facts: serde_json::Value = serde_json::from_slice(&std::fs::read(&facts_path).unwrap()).unwrap();
-    facts["hashes"]["a.md"] = "another version".into();
-    std::fs::write(&facts_path, serde_json::to_vec(&facts).unwrap()).unwrap();
+    write(c, "a.md", "# 模型\n\n## Alpaca\n\nAlpaca 基于 LLaMA 微调。\n");
+    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
+    std::fs::write(&facts_path, &old_facts).unwrap();
     let report = json(&run(c, index.path(), &["index", "--json"]));
-    assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");
+    assert_eq!(report["graph"]["notes_extracted"], 1, "only a.md, whose stored facts are stale: {report}");
     let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
     assert!(
         g["edges"].as_array().unwrap().iter().any(|e| e["rel"] == "based_on" || e["rel"] == "uses"),
         "the re-extracted note's edges are back: {g}"
     );
-    assert!(!index.path().join("graph.staged").exists() && !index.path().join("concepts.staged").exists());
+    assert!(!index.path().join("graph.staged").exists() && !index.path().join("facts.staged").exists());
+
+    // A damaged facts file costs an extraction, not the index.
+    std::fs::write(&facts_path, &old_facts[..old_facts.len() / 2]).unwrap();
+    let report = json(&run(c, index.path(), &["index", "--json"]));
+    assert_eq!(report["graph"]["notes_extracted"], 2, "{report}");
 }
 
 #[test]
@@ -199,7 +206,7 @@ fn an_index_without_the_graph_gets_it_on_the_next_update() {
     assert!(index.path().join("graph.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json", "--no-graph"]));
     assert_eq!(report["graph"]["concepts"], 0, "{report}");
-    assert!(!index.path().join("graph.bin").exists() && !index.path().join("concepts.json").exists());
+    assert!(!index.path().join("graph.bin").exists() && !index.path().join("facts.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");
     let g = json(&run(c, index.path(), &["graph", "--format", "json"]));
@@ -207,20 +214,23 @@ fn an_index_without_the_graph_gets_it_on_the_next_update() {
 }
 
 #[test]
-fn an_index_with_a_json_graph_of_an_earlier_version_gets_the_compact_one() {
-    // Earlier versions stored the graph as `graph.json`: the next update writes `graph.bin` from
-    // the stored facts and removes the old file, and the commands read the new one.
+fn an_index_with_json_graph_files_of_an_earlier_version_gets_the_compact_ones() {
+    // Earlier versions stored the facts and the graph as JSON (`concepts.json`, `graph.json`): the
+    // next update writes `facts.bin` and `graph.bin` and removes the old files, and the commands
+    // read the new ones.
     let corpus = tempfile::tempdir().unwrap();
     let index = tempfile::tempdir().unwrap();
     let c = corpus.path();
     write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
     assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     let (bin, legacy) = (index.path().join("graph.bin"), index.path().join("graph.json"));
+    let (facts, legacy_facts) = (index.path().join("facts.bin"), index.path().join("concepts.json"));
     std::fs::remove_file(&bin).unwrap();
+    std::fs::rename(&facts, &legacy_facts).unwrap();
     std::fs::write(&legacy, br#"{"nodes": [], "edges": []}"#).unwrap();
     let report = json(&run(c, index.path(), &["index", "--json"]));
-    assert_eq!(report["graph"]["notes_extracted"], 0, "the stored facts are reused: {report}");
-    assert!(bin.exists() && !legacy.exists());
+    assert_eq!(report["graph"]["notes_extracted"], 1, "the facts are extracted anew: {report}");
+    assert!(bin.exists() && facts.exists() && !legacy.exists() && !legacy_facts.exists());
     let o = run(c, index.path(), &["related", "LLaMA"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("RMSNorm"));

@@ -83,21 +83,16 @@ pub struct TermFacts {
     /// [`signal`] flags.
     pub signals: u16,
     /// For Latin terms, the shape.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub shape: Option<LatinShape>,
     /// Mentions in running text (headings not counted).
     pub count: u32,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<NoteMention>,
     /// The heading of the section about it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub home: Option<NoteMention>,
     /// Category words seen right after it (`LLaMA 大模型` → model).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kind_votes: Vec<(Kind, u32)>,
     /// Frequency in jieba's general dictionary (0 when not a dictionary word): general language,
     /// not this corpus.
-    #[serde(skip_serializing_if = "is_zero")]
     pub general_freq: u32,
 }
 
@@ -173,10 +168,6 @@ impl From<Cooc> for [u32; 4] {
     fn from(c: Cooc) -> Self {
         [c.a, c.b, c.count, c.sentence]
     }
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
 }
 
 /// A single dictionary word more frequent than this in jieba's general dictionary (性能, 参数, 训练)
