@@ -712,20 +712,41 @@ impl ExtractJob<'_> {
 }
 
 /// Extracts the facts of every job on as many threads as there are cores, largest notes first;
-/// `None` if a worker panicked.
+/// `None` if a worker panicked. The workers first do, for every note, the steps that need no
+/// dictionary: in a fresh process they run while jieba's dictionary is still loading.
 fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteFacts)>> {
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut order: Vec<&ExtractJob> = jobs.iter().collect();
     order.sort_by_key(|j| std::cmp::Reverse(j.size()));
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, order.len().max(1));
-    let next = AtomicUsize::new(0);
+    // A note's slot is locked while its first steps run, so finishing it waits for them. A worker
+    // finishes notes only once every note has been claimed for its first steps.
+    let begun: Vec<Mutex<Option<concepts::BegunNote>>> = order.iter().map(|_| Mutex::new(None)).collect();
+    let (next_begin, next_finish) = (AtomicUsize::new(0), AtomicUsize::new(0));
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
+                    loop {
+                        let i = next_begin.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = order.get(i) else { break };
+                        if let (ExtractJob::Parsed(p), Ok(mut slot)) = (job, begun[i].lock()) {
+                            *slot = Some(concepts::begin_note(&p.source.rel_path, &p.parsed, &p.chunks));
+                        }
+                    }
                     let mut done = Vec::new();
-                    while let Some(job) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        done.push(job.run());
+                    loop {
+                        let i = next_finish.fetch_add(1, Ordering::Relaxed);
+                        let Some(job) = order.get(i) else { break };
+                        // A poisoned slot (its first steps panicked) is extracted anew.
+                        let started = begun[i].lock().ok().and_then(|mut slot| slot.take());
+                        done.push(match (started, job) {
+                            (Some(b), ExtractJob::Parsed(p)) => {
+                                (p.source.rel_path.clone(), p.source.hash.clone(), b.finish())
+                            }
+                            _ => job.run(),
+                        });
                     }
                     done
                 })

@@ -250,16 +250,33 @@ enum Named {
 }
 
 pub fn extract_note(path: &str, note: &ParsedNote, chunks: &[Chunk]) -> NoteFacts {
+    begin_note(path, note, chunks).finish()
+}
+
+/// A note's extraction, begun: the steps that need no dictionary (sentences; headings, bold terms,
+/// links and tags as candidates) are done, so that they can run while jieba's dictionary loads.
+pub struct BegunNote<'a>(Extractor<'a>);
+
+/// Starts [`extract_note`]; [`BegunNote::finish`] ends it with the same facts.
+pub fn begin_note<'a>(path: &'a str, note: &'a ParsedNote, chunks: &'a [Chunk]) -> BegunNote<'a> {
     let mut x = Extractor::new(path, note, chunks);
     x.collect_units();
     x.structure_candidates();
-    x.ngram_candidates();
-    x.gloss_candidates();
-    x.argument_candidates();
-    x.build_matcher();
-    x.scan();
-    x.heading_edges();
-    x.finish()
+    BegunNote(x)
+}
+
+impl BegunNote<'_> {
+    /// The rest of the extraction (n-grams, glosses, relation patterns: these need jieba).
+    pub fn finish(self) -> NoteFacts {
+        let mut x = self.0;
+        x.ngram_candidates();
+        x.gloss_candidates();
+        x.argument_candidates();
+        x.build_matcher();
+        x.scan();
+        x.heading_edges();
+        x.finish()
+    }
 }
 
 struct Extractor<'a> {

@@ -32,5 +32,5 @@ pub fn prepare() {
 }
 
 pub use build::build_graph;
-pub use extract::{FACTS_VERSION, NoteFacts, extract_note};
+pub use extract::{BegunNote, FACTS_VERSION, NoteFacts, begin_note, extract_note};
 pub use model::{Concept, ConceptGraph, Kind, Lookup, Rel, Relation};
