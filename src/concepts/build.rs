@@ -39,8 +39,10 @@ const STRONG: u16 = signal::HEADING
 #[derive(Default)]
 struct Global<'a> {
     key: &'a str,
-    forms: FxMap<&'a str, u32>,
-    heading_forms: FxMap<&'a str, u32>,
+    /// Spellings and how often each is seen (a handful per key: lists, not maps, keep the merge's
+    /// allocations few).
+    forms: Vec<(&'a str, u32)>,
+    heading_forms: Vec<(&'a str, u32)>,
     signals: u16,
     /// Notes in which a strong signal marks it.
     strong_notes: u32,
@@ -48,9 +50,34 @@ struct Global<'a> {
     count: u32,
     df: u32,
     general_freq: u32,
-    kind_votes: FxMap<Kind, u32>,
+    kind_votes: Vec<(Kind, u32)>,
     /// (note index, local term id)
     locals: Vec<(usize, u32)>,
+}
+
+impl Global<'_> {
+    fn form_names(&self) -> impl Iterator<Item = &str> {
+        self.forms.iter().map(|(f, _)| *f)
+    }
+}
+
+/// Adds `n` to `key`'s count in a short list of counts.
+fn tally<K: PartialEq>(counts: &mut Vec<(K, u32)>, key: K, n: u32) {
+    match counts.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, c)) => *c += n,
+        None => counts.push((key, n)),
+    }
+}
+
+/// Adds to `form`'s (count, heading count) in a concept's short list of forms.
+fn tally_form<'a>(forms: &mut Vec<(&'a str, u32, u32)>, form: &'a str, count: u32, headings: u32) {
+    match forms.iter_mut().find(|r| r.0 == form) {
+        Some(r) => {
+            r.1 += count;
+            r.2 += headings;
+        }
+        None => forms.push((form, count, headings)),
+    }
 }
 
 struct UnionFind {
@@ -119,9 +146,9 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             });
             let g = &mut globals[gi];
             for (form, c) in &t.forms {
-                *g.forms.entry(form.as_str()).or_insert(0) += c.max(&1);
+                tally(&mut g.forms, form.as_str(), *c.max(&1));
                 if t.signals & signal::HEADING != 0 {
-                    *g.heading_forms.entry(form.as_str()).or_insert(0) += 1;
+                    tally(&mut g.heading_forms, form.as_str(), 1);
                 }
             }
             g.signals |= t.signals;
@@ -137,7 +164,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             }
             g.general_freq = g.general_freq.max(t.general_freq);
             for (k, v) in &t.kind_votes {
-                *g.kind_votes.entry(*k).or_insert(0) += v;
+                tally(&mut g.kind_votes, *k, *v);
             }
             g.locals.push((ni, li as u32));
             map.push(gi);
@@ -152,7 +179,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let acronyms: Vec<Vec<String>> = globals
         .iter()
         .map(|g| {
-            let acr = g.forms.keys().any(|f| {
+            let acr = g.form_names().any(|f| {
                 let letters = f.chars().filter(|c| c.is_ascii_alphabetic()).count();
                 (2..=6).contains(&letters) && f.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
             });
@@ -182,7 +209,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         if !accepted[gi] || g.shape.is_none() || g.key.len() < 4 || !g.key.ends_with('s') || g.key.ends_with("ss") {
             continue;
         }
-        let plain_s = g.forms.keys().any(|f| f.ends_with('s'));
+        let plain_s = g.form_names().any(|f| f.ends_with('s'));
         if let Some(&other) = by_key.get(&g.key[..g.key.len() - 1])
             && accepted[other]
             && plain_s
@@ -320,12 +347,12 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
     if g.key.chars().count() < 2 && !has_cjk(g.key) {
         return false;
     }
-    let acronym = g.forms.keys().any(|f| f.len() >= 2 && f.chars().all(|c| c.is_ascii_uppercase()));
+    let acronym = g.form_names().any(|f| f.len() >= 2 && f.chars().all(|c| c.is_ascii_uppercase()));
     if !acronym && super::lexicon::is_en_stop(g.key) || super::lexicon::is_zh_stop_word(g.key) {
         return false;
     }
     let rel_arg = g.signals & signal::REL_ARG != 0;
-    let multiword = g.forms.keys().any(|f| f.contains(' ') || f.contains('-'));
+    let multiword = g.form_names().any(|f| f.contains(' ') || f.contains('-'));
     match g.shape {
         // Short technical tokens (`T5`, `W1`) need a second sighting or a mark.
         // A name a sentence relates to another (`支持 Python、C# 和 Bash`) counts as a sighting.
@@ -377,16 +404,16 @@ impl NoteStrings {
 /// The concept of a group of candidate keys; its id is the label's key, made unique by the caller.
 fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], strings: &[NoteStrings]) -> Concept {
     // Forms with counts, heading forms first for the label.
-    let mut forms: FxMap<&str, (u32, u32)> = FxMap::default();
+    // (form, count, heading count); a concept has a handful of forms.
+    let mut ranked: Vec<(&str, u32, u32)> = Vec::new();
     for &m in members {
-        for (f, c) in &globals[m].forms {
-            forms.entry(f).or_insert((0, 0)).0 += c;
+        for &(f, c) in &globals[m].forms {
+            tally_form(&mut ranked, f, c, 0);
         }
-        for (f, c) in &globals[m].heading_forms {
-            forms.entry(f).or_insert((0, 0)).1 += c;
+        for &(f, c) in &globals[m].heading_forms {
+            tally_form(&mut ranked, f, 0, c);
         }
     }
-    let mut ranked: Vec<(&str, u32, u32)> = forms.iter().map(|(f, (c, h))| (*f, *c, *h)).collect();
     // Label: a heading form, else the most frequent; Latin names before Chinese on ties.
     ranked.sort_by(|a, b| {
         (b.2 > 0)
@@ -406,20 +433,20 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
     }
     let aliases: Vec<String> = ranked.iter().map(|r| r.0.to_string()).collect();
 
-    let mut kinds: FxMap<Kind, u32> = FxMap::default();
+    let mut kinds: Vec<(Kind, u32)> = Vec::new();
     let mut mentions: Vec<Mention> = Vec::new();
-    let mut notes: FxSet<usize> = FxSet::default();
+    let mut notes: Vec<usize> = Vec::new();
     let mut best_def: Option<(u8, bool, Definition)> = None;
     let mut home: Option<Mention> = None;
     for &m in members {
-        for (k, v) in &globals[m].kind_votes {
-            *kinds.entry(*k).or_insert(0) += v;
+        for &(k, v) in &globals[m].kind_votes {
+            tally(&mut kinds, k, v);
         }
         for &(ni, li) in &globals[m].locals {
             let (f, s) = (facts[ni], &strings[ni]);
             let t = &f.terms[li as usize];
-            if t.count > 0 || t.home.is_some() {
-                notes.insert(ni);
+            if (t.count > 0 || t.home.is_some()) && !notes.contains(&ni) {
+                notes.push(ni);
             }
             for x in &t.mentions {
                 mentions.push(Mention { chunk_id: s.chunk(x.chunk), path: s.path.clone(), line: x.line });
@@ -473,7 +500,8 @@ fn related_edges(
 ) -> Vec<Relation> {
     let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
     let mut occ: Vec<f64> = vec![0.0; nodes.len()];
-    let mut pair: FxMap<(usize, usize), PairStats> = FxMap::default();
+    let pairs_at_most: usize = facts.iter().map(|f| f.cooccurrence.len()).sum();
+    let mut pair: FxMap<(usize, usize), PairStats> = FxMap::with_capacity_and_hasher(pairs_at_most, Default::default());
     for (ni, f) in facts.iter().enumerate() {
         for (li, t) in f.terms.iter().enumerate() {
             if let Some(n) = node_of[local_to_global[ni][li]] {
