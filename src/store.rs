@@ -575,22 +575,30 @@ struct FactsFile {
 }
 
 impl FactsFile {
-    /// Compact binary (postcard): written on every graph update, read on every incremental one.
+    /// Compact binary (postcard) after a header of the magic bytes and the facts version:
+    /// written on every graph update, read on every incremental one.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut out = FACTS_MAGIC.to_vec();
+        let mut out = Self::header().to_vec();
         // Serialising plain data into memory cannot fail.
         postcard::to_io(self, &mut out).expect("serialising to memory");
         out
     }
 
-    /// `None` for anything but a whole facts file of this layout (the facts are then extracted
-    /// again, so a damaged file costs time, never correctness).
+    /// `None` for anything but a whole facts file of this layout and facts version (the facts are
+    /// then extracted again, so a damaged or outdated file costs time, never correctness).
     fn from_bytes(bytes: &[u8]) -> Option<FactsFile> {
-        let body = bytes.strip_prefix(FACTS_MAGIC)?;
-        match postcard::take_from_bytes(body) {
-            Ok((facts, [])) => Some(facts),
+        let body = bytes.strip_prefix(&Self::header())?;
+        match postcard::take_from_bytes::<FactsFile>(body) {
+            Ok((facts, [])) if facts.version == concepts::FACTS_VERSION => Some(facts),
             _ => None,
         }
+    }
+
+    fn header() -> [u8; 12] {
+        let mut h = [0; 12];
+        h[..8].copy_from_slice(FACTS_MAGIC);
+        h[8..].copy_from_slice(&concepts::FACTS_VERSION.to_le_bytes());
+        h
     }
 }
 
@@ -625,11 +633,8 @@ fn build_graph_files(
     concepts::prepare();
     let facts_path = dir.join(FACTS);
     let graph_path = dir.join(GRAPH);
-    let mut facts: FactsFile = std::fs::read(&facts_path)
-        .ok()
-        .and_then(|b| FactsFile::from_bytes(&b))
-        .filter(|f: &FactsFile| f.version == concepts::FACTS_VERSION)
-        .unwrap_or_default();
+    let mut facts: FactsFile =
+        std::fs::read(&facts_path).ok().and_then(|b| FactsFile::from_bytes(&b)).unwrap_or_default();
     facts.version = concepts::FACTS_VERSION;
     let before = facts.notes.len();
     let FactsFile { hashes, notes: stored, .. } = &mut facts;
