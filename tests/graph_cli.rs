@@ -206,6 +206,7 @@ fn an_index_without_the_graph_gets_it_on_the_next_update() {
     assert!(index.path().join("graph.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json", "--no-graph"]));
     assert_eq!(report["graph"]["concepts"], 0, "{report}");
+    assert_eq!(report["graph"]["waited_s"].as_f64(), Some(0.0), "nothing to wait for: {report}");
     assert!(!index.path().join("graph.bin").exists() && !index.path().join("facts.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json"]));
     assert_eq!(report["graph"]["notes_extracted"], 1, "{report}");

@@ -116,11 +116,13 @@ fn summary(r: &UpdateReport) -> String {
     }
     let graph = if r.graph_notes_extracted > 0 {
         format!(
-            "; concept graph: {} concepts, {} typed relations ({} extracted; built in {:.2}s beside the lexical index)",
+            "; concept graph: {} concepts, {} typed relations ({} extracted in {:.2}s beside the lexical index, \
+             done {:.2}s after it)",
             r.graph_concepts,
             r.graph_typed_edges,
             plural(r.graph_notes_extracted, "note", "notes"),
-            r.graph_took.as_secs_f64()
+            r.graph_took.as_secs_f64(),
+            r.graph_waited.as_secs_f64()
         )
     } else {
         String::new()
@@ -270,6 +272,7 @@ pub fn index(ctx: &Context, json_out: bool, options: UpdateOptions) -> Result<u8
                 "concepts": report.graph_concepts,
                 "typed_edges": report.graph_typed_edges,
                 "took_s": report.graph_took.as_secs_f64(),
+                "waited_s": report.graph_waited.as_secs_f64(),
             },
             "vectors_missing": report.vectors_missing,
             "rebuilt": report.rebuilt,
