@@ -134,8 +134,9 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let strings: Vec<NoteStrings> = facts.iter().map(|f| NoteStrings::of(f)).collect();
 
     // 1. Candidates by key, with corpus statistics.
-    let mut globals: Vec<Global> = Vec::new();
-    let mut by_key: FxMap<&str, usize> = FxMap::default();
+    let terms: usize = facts.iter().map(|f| f.terms.len()).sum();
+    let mut globals: Vec<Global> = Vec::with_capacity(terms);
+    let mut by_key: FxMap<&str, usize> = FxMap::with_capacity_and_hasher(terms, Default::default());
     let mut local_to_global: Vec<Vec<usize>> = Vec::with_capacity(n_notes);
     for (ni, f) in facts.iter().enumerate() {
         let mut map = Vec::with_capacity(f.terms.len());
