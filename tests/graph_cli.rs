@@ -194,15 +194,21 @@ fn stored_facts_of_another_version_of_a_note_are_extracted_again() {
     assert_eq!(report["graph"]["notes_extracted"], 2, "{report}");
 }
 
+/// A corpus of one note (`LLaMA 使用 RMSNorm。`) and its index, built.
+fn indexed_one_note() -> (tempfile::TempDir, tempfile::TempDir) {
+    let corpus = tempfile::tempdir().unwrap();
+    let index = tempfile::tempdir().unwrap();
+    write(corpus.path(), "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
+    assert_eq!(run(corpus.path(), index.path(), &["index"]).status.code(), Some(0));
+    (corpus, index)
+}
+
 #[test]
 fn an_index_without_the_graph_gets_it_on_the_next_update() {
     // `index --no-graph` (hidden; for measuring what the graph costs) leaves no graph behind, not
     // even a stale one, and the next plain update builds it from scratch.
-    let corpus = tempfile::tempdir().unwrap();
-    let index = tempfile::tempdir().unwrap();
+    let (corpus, index) = indexed_one_note();
     let c = corpus.path();
-    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
-    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     assert!(index.path().join("graph.bin").exists());
     let report = json(&run(c, index.path(), &["index", "--json", "--no-graph"]));
     assert_eq!(report["graph"]["concepts"], 0, "{report}");
@@ -219,11 +225,8 @@ fn an_index_with_json_graph_files_of_an_earlier_version_gets_the_compact_ones() 
     // Earlier versions stored the facts and the graph as JSON (`concepts.json`, `graph.json`): the
     // next update writes `facts.bin` and `graph.bin` and removes the old files, and the commands
     // read the new ones.
-    let corpus = tempfile::tempdir().unwrap();
-    let index = tempfile::tempdir().unwrap();
+    let (corpus, index) = indexed_one_note();
     let c = corpus.path();
-    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
-    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     let (bin, legacy) = (index.path().join("graph.bin"), index.path().join("graph.json"));
     let (facts, legacy_facts) = (index.path().join("facts.bin"), index.path().join("concepts.json"));
     std::fs::remove_file(&bin).unwrap();
@@ -239,11 +242,8 @@ fn an_index_with_json_graph_files_of_an_earlier_version_gets_the_compact_ones() 
 
 #[test]
 fn a_damaged_stored_graph_is_reported_with_its_path_and_the_fix() {
-    let corpus = tempfile::tempdir().unwrap();
-    let index = tempfile::tempdir().unwrap();
+    let (corpus, index) = indexed_one_note();
     let c = corpus.path();
-    write(c, "a.md", "# 模型\n\nLLaMA 使用 RMSNorm。\n");
-    assert_eq!(run(c, index.path(), &["index"]).status.code(), Some(0));
     let bin = index.path().join("graph.bin");
     let bytes = std::fs::read(&bin).unwrap();
     std::fs::write(&bin, &bytes[..bytes.len() / 2]).unwrap();
