@@ -455,7 +455,7 @@ impl Store {
             graph_versions: graph_versions(),
         };
         report.chunks = manifest.notes.values().map(|e| e.chunk_ids.len()).sum();
-        install_graph(graph, &mut report)?;
+        install_graph(dir, graph, &mut report)?;
         refresh_vectors(dir, &manifest, &prepared, &lexical, embedder, &mut report, progress)?;
         let stored_versions = read_manifest(dir)?.map(|m| m.graph_versions);
         if !report.lexical_noop() || stored_versions != Some(graph_versions()) {
@@ -617,8 +617,6 @@ impl FactsFile {
 struct GraphBuild {
     /// (staged file, final path); empty when the stored graph is already current.
     staged: Vec<(PathBuf, PathBuf)>,
-    /// Files of an earlier layout, removed once the new ones are in place.
-    legacy: Vec<PathBuf>,
     extracted: usize,
     concepts: usize,
     typed_edges: usize,
@@ -660,14 +658,7 @@ fn build_graph_files(
         facts.hashes.insert(path, hash);
     }
     facts.hashes.retain(|path, _| notes.contains_key(path));
-    let mut build = GraphBuild {
-        staged: Vec::new(),
-        legacy: LEGACY_FILES.iter().map(|f| dir.join(f)).collect(),
-        extracted,
-        concepts: 0,
-        typed_edges: 0,
-        took: Duration::ZERO,
-    };
+    let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
     if changed || !graph_path.exists() {
         // The facts file is written while the graph is merged: both only read the facts.
         let (graph, staged_facts) = std::thread::scope(|scope| {
@@ -790,19 +781,9 @@ fn yield_to_lexical_write() {
 /// Removes the graph files, so that no stale graph outlives an update that skipped it.
 fn drop_graph_files(dir: &Path) -> Result<GraphBuild> {
     for path in [GRAPH, FACTS].into_iter().chain(LEGACY_FILES).map(|f| dir.join(f)) {
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
-            _ => {}
-        }
+        remove_if_present(&path)?;
     }
-    Ok(GraphBuild {
-        staged: Vec::new(),
-        legacy: Vec::new(),
-        extracted: 0,
-        concepts: 0,
-        typed_edges: 0,
-        took: Duration::ZERO,
-    })
+    Ok(GraphBuild { staged: Vec::new(), extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
 }
 
 /// Writes `bytes` under a temporary name beside `path`; returns that name.
@@ -812,8 +793,8 @@ fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     Ok(tmp)
 }
 
-/// Puts the staged graph files in place.
-fn install_graph(build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
+/// Puts the staged graph files in place and removes those of the earlier (JSON) layout.
+fn install_graph(dir: &Path, build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
     report.graph_notes_extracted = build.extracted;
     report.graph_took = build.took;
     report.graph_concepts = build.concepts;
@@ -824,11 +805,13 @@ fn install_graph(build: GraphBuild, report: &mut UpdateReport) -> Result<()> {
     for (tmp, path) in build.staged {
         std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     }
-    for legacy in build.legacy {
-        match std::fs::remove_file(&legacy) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&legacy, e)),
-            _ => {}
-        }
+    LEGACY_FILES.iter().try_for_each(|f| remove_if_present(&dir.join(f)))
+}
+
+/// Removes the file at `path` if there is one.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
     }
-    Ok(())
 }
