@@ -532,7 +532,7 @@ impl<'a> Extractor<'a> {
         for u in &self.units {
             // n-grams never cross a non-Chinese character: jieba cuts each Chinese run alone.
             for run in cjk_runs(&u.norm) {
-                let words = jb.cut(run, true);
+                let words: Vec<&str> = jb.cut(run, true).into_iter().map(|t| t.word).collect();
                 let base = run.as_ptr() as usize;
                 // Per word, once: its length in characters and whether it may open / close an n-gram.
                 let info: Vec<(usize, bool, bool)> =
@@ -1262,7 +1262,7 @@ fn argument_phrase(s: &str) -> Option<String> {
     // Only a first word on these lists matters: cut only when one of them opens the phrase.
     let listed = |w: &str| super::lexicon::ZH_VERB_STARTS.contains(&w) || is_zh_stop_word(w);
     if t.char_indices().skip(1).map(|(i, _)| &t[..i]).chain([t]).any(listed) {
-        let first = jieba().cut(t, false).first().map(|w| w.to_string()).unwrap_or_default();
+        let first = jieba().cut(t, false).first().map(|w| w.word.to_string()).unwrap_or_default();
         if listed(&first) {
             return None;
         }
@@ -1723,7 +1723,7 @@ fn trailing_cjk_term(run: &str, known: &FxMap<String, u32>) -> Option<String> {
             || jieba()
                 .cut(&before, false)
                 .last()
-                .is_some_and(|w| is_zh_stop_word(w) || general_freq(w) > COMMON_WORD_FREQ as usize);
+                .is_some_and(|w| is_zh_stop_word(w.word) || general_freq(w.word) > COMMON_WORD_FREQ as usize);
         boundary.then_some(s)
     });
     if known_tail.is_some() {
