@@ -18,6 +18,10 @@ use notegraph::corpus::Corpus;
 use notegraph::retrieve::{self, Fusion, Mode, SearchOptions};
 use notegraph::store::{Store, UpdateOptions};
 
+// The same allocator as the binary, so that in-process figures match what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]

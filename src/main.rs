@@ -10,6 +10,12 @@ use notegraph::render::ColorWhen;
 use notegraph::retrieve::{Fusion, Mode};
 use notegraph::store::UpdateOptions;
 
+/// mimalloc instead of the system allocator: indexing and search make millions of small
+/// allocations on several threads, and glibc's per-thread arenas spend much of that time in the
+/// kernel (a cold `index` of the 96-note corpus: about 0.65 s with glibc, 0.35 s with mimalloc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Search your Markdown notes (Chinese, English or mixed) and map their concepts.
 #[derive(Parser)]
 #[command(name = "notegraph", version, about, long_about = None)]
