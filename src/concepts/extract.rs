@@ -1285,6 +1285,17 @@ fn following_category(rest: &str) -> Option<Kind> {
         .map(|(_, k)| *k)
 }
 
+/// The part of speech jieba's dictionary gives `word`, or `x` for a word it does not hold. Words
+/// the dictionary lacks are left untagged on purpose: guessing their tag takes jieba's POS model,
+/// which costs about 40 ms to load, and no stop decision above needs it.
+fn dictionary_tag(word: &str) -> String {
+    let jb = jieba();
+    match jb.has_word(word).then(|| jb.tag(word, false)).as_deref() {
+        Some([only]) => only.tag.to_string(),
+        _ => "x".to_string(),
+    }
+}
+
 fn general_freq(word: &str) -> usize {
     let jb = jieba();
     if jb.has_word(word) { jb.suggest_freq(word) } else { 0 }
@@ -1730,17 +1741,18 @@ fn trailing_cjk_term(run: &str, known: &FxMap<String, u32>) -> Option<String> {
         return known_tail;
     }
     // Last words up to a function word or a verb before the head (`高度关注智能体` → `智能体`).
-    let tags = jieba().tag(run, true);
+    let words = jieba().cut(run, true);
     let mut acc: Vec<&str> = Vec::new();
     let mut n = 0;
-    for t in tags.iter().rev() {
-        let w = t.word;
+    for w in words.iter().rev().map(|t| t.word) {
         let wc = w.chars().count();
         let stop = is_zh_stop_word(w)
             || (wc == 1 && is_zh_function_char(w.chars().next().unwrap_or(' ')))
-            || !acc.is_empty()
-                && (["d", "p", "c", "u", "r", "m", "ad"].contains(&t.tag)
-                    || t.tag.starts_with('v') && general_freq(w) > COMMON_WORD_FREQ as usize);
+            || !acc.is_empty() && {
+                let tag = dictionary_tag(w);
+                ["d", "p", "c", "u", "r", "m", "ad"].contains(&tag.as_str())
+                    || tag.starts_with('v') && general_freq(w) > COMMON_WORD_FREQ as usize
+            };
         if stop || n + wc > 8 {
             break;
         }
