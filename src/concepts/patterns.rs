@@ -835,7 +835,12 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         ];
         list.into_iter()
             .map(|pat| {
-                let re = Regex::new(pat.re)
+                // No prefilter of the regex's own (the shared one above picks where to search) and
+                // no full DFA (the lazy one is enough for sentences): compiling the patterns is
+                // about half the cost of a cold index's graph set-up.
+                let re = Regex::builder()
+                    .configure(Regex::config().auto_prefilter(false).dfa(false))
+                    .build(pat.re)
                     .unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
                 (pat, re)
             })
