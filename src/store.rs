@@ -422,12 +422,17 @@ impl Store {
 
         // Write. The concept graph is built on its own threads while the lexical index is
         // written: the two read the same parsed notes and share nothing else.
+        let lexical_written = Gate::default();
         let (written, extraction) = std::thread::scope(|scope| {
             let extraction = scope.spawn(|| match options.concept_graph {
-                true => build_graph_files(dir, &entries, &prepared, &unchanged),
+                true => build_graph_files(dir, &entries, &prepared, &unchanged, &lexical_written),
                 false => drop_graph_files(dir),
             });
-            let written = write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress);
+            let written = {
+                // Opened however the write ends, a panic included: workers wait on it.
+                let _opens = lexical_written.opens_when_dropped();
+                write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress)
+            };
             let lexical_done = Instant::now();
             let extraction = extraction.join();
             if options.concept_graph {
@@ -632,6 +637,7 @@ fn build_graph_files(
     notes: &BTreeMap<String, NoteEntry>,
     prepared: &[PreparedNote],
     unchanged: &[NoteSource],
+    lexical_written: &Gate,
 ) -> Result<GraphBuild> {
     let started = Instant::now();
     // Everything on the graph's side runs at a lower priority (threads started from here inherit
@@ -653,7 +659,9 @@ fn build_graph_files(
     jobs.extend(unchanged.iter().filter(|n| !facts.notes.contains_key(&n.rel_path)).map(ExtractJob::Unparsed));
     changed |= !jobs.is_empty();
     let extracted = jobs.len();
-    for (path, hash, note_facts) in extract_in_parallel(&jobs).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))? {
+    for (path, hash, note_facts) in
+        extract_in_parallel(&jobs, lexical_written).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))?
+    {
         facts.notes.insert(path.clone(), note_facts);
         facts.hashes.insert(path, hash);
     }
@@ -717,23 +725,31 @@ impl ExtractJob<'_> {
     }
 }
 
-/// Extracts the facts of every job on as many threads as there are cores, largest notes first;
-/// `None` if a worker panicked. The workers first do, for every note, the steps that need no
-/// dictionary: in a fresh process they run while jieba's dictionary is still loading.
-fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteFacts)>> {
+/// Extracts the facts of every job, largest notes first; `None` if a worker panicked. While the
+/// lexical index is being written (until `lexical_written` opens) one core is left to it: a second
+/// worker there would take time from the write and delay the whole update. Once it is written,
+/// every core extracts. The workers first do, for every note, the steps that need no dictionary:
+/// in a fresh process they run while jieba's dictionary is still loading.
+fn extract_in_parallel(jobs: &[ExtractJob], lexical_written: &Gate) -> Option<Vec<(String, String, NoteFacts)>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut order: Vec<&ExtractJob> = jobs.iter().collect();
     order.sort_by_key(|j| std::cmp::Reverse(j.size()));
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, order.len().max(1));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.clamp(1, order.len().max(1));
+    let early_workers = (cores - 1).clamp(1, workers);
     // A note's slot is locked while its first steps run, so finishing it waits for them. A worker
     // finishes notes only once every note has been claimed for its first steps.
     let begun: Vec<Mutex<Option<concepts::BegunNote>>> = order.iter().map(|_| Mutex::new(None)).collect();
     let (next_begin, next_finish) = (AtomicUsize::new(0), AtomicUsize::new(0));
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
+            .map(|w| {
+                let (begun, next_begin, next_finish, order) = (&begun, &next_begin, &next_finish, &order);
+                scope.spawn(move || {
+                    if w >= early_workers {
+                        lexical_written.wait();
+                    }
                     loop {
                         let i = next_begin.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = order.get(i) else { break };
@@ -764,6 +780,41 @@ fn extract_in_parallel(jobs: &[ExtractJob]) -> Option<Vec<(String, String, NoteF
         }
         Some(all)
     })
+}
+
+/// A one-way signal between threads: closed until [`Gate::open`], then open for good.
+#[derive(Default)]
+struct Gate {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+impl Gate {
+    fn open(&self) {
+        // A poisoned lock only means a waiter panicked; the flag is still set.
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        *open = true;
+        self.opened.notify_all();
+    }
+
+    /// A guard that opens the gate when it goes out of scope.
+    fn opens_when_dropped(&self) -> impl Drop + '_ {
+        struct Opener<'a>(&'a Gate);
+        impl Drop for Opener<'_> {
+            fn drop(&mut self) {
+                self.0.open();
+            }
+        }
+        Opener(self)
+    }
+
+    /// Blocks until the gate is open.
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 /// Lowers the calling thread's scheduling priority (on Linux, `nice` applies per thread and is
@@ -813,5 +864,33 @@ fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Gate;
+
+    #[test]
+    fn a_gate_lets_waiters_through_once_its_guard_is_dropped_even_by_a_panic() {
+        let gate = Gate::default();
+        let passed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| {
+                gate.wait();
+                passed.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(!passed.load(std::sync::atomic::Ordering::SeqCst), "went through a closed gate");
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let _opens = gate.opens_when_dropped();
+                panic!("the lexical write failed");
+            }));
+            assert!(panicked.is_err());
+            waiter.join().expect("waiter");
+        });
+        assert!(passed.into_inner());
+        // Open for good: a later waiter does not block.
+        gate.wait();
     }
 }
