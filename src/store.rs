@@ -422,15 +422,16 @@ impl Store {
 
         // Write. The concept graph is built on its own threads while the lexical index is
         // written: the two read the same parsed notes and share nothing else.
-        let lexical_written = Gate::default();
+        // The extraction's extra workers wait here until the lexical write ends.
+        let more_workers = Gate::default();
         let (written, extraction) = std::thread::scope(|scope| {
             let extraction = scope.spawn(|| match options.concept_graph {
-                true => build_graph_files(dir, &entries, &prepared, &unchanged, &lexical_written),
+                true => build_graph_files(dir, &entries, &prepared, &unchanged, &more_workers),
                 false => drop_graph_files(dir),
             });
             let written = {
                 // Opened however the write ends, a panic included: workers wait on it.
-                let _opens = lexical_written.opens_when_dropped();
+                let _opens = more_workers.opens_when_dropped();
                 write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress)
             };
             let lexical_done = Instant::now();
@@ -637,7 +638,7 @@ fn build_graph_files(
     notes: &BTreeMap<String, NoteEntry>,
     prepared: &[PreparedNote],
     unchanged: &[NoteSource],
-    lexical_written: &Gate,
+    more_workers: &Gate,
 ) -> Result<GraphBuild> {
     let started = Instant::now();
     // Everything on the graph's side runs at a lower priority (threads started from here inherit
@@ -660,7 +661,7 @@ fn build_graph_files(
     changed |= !jobs.is_empty();
     let extracted = jobs.len();
     for (path, hash, note_facts) in
-        extract_in_parallel(&jobs, lexical_written).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))?
+        extract_in_parallel(&jobs, more_workers).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))?
     {
         facts.notes.insert(path.clone(), note_facts);
         facts.hashes.insert(path, hash);
@@ -726,18 +727,19 @@ impl ExtractJob<'_> {
 }
 
 /// Extracts the facts of every job, largest notes first; `None` if a worker panicked. While the
-/// lexical index is being written (until `lexical_written` opens) one core is left to it: a second
-/// worker there would take time from the write and delay the whole update. Once it is written,
-/// every core extracts. The workers first do, for every note, the steps that need no dictionary:
-/// in a fresh process they run while jieba's dictionary is still loading.
-fn extract_in_parallel(jobs: &[ExtractJob], lexical_written: &Gate) -> Option<Vec<(String, String, NoteFacts)>> {
+/// lexical index is being written (until `more_workers` opens) a core is left to it: more workers
+/// there would take time from the write and delay the whole update. Then every core extracts. A
+/// worker that runs out of notes opens the gate too: whoever still waits has nothing left to do.
+/// The workers first do, for every note, the steps that need no dictionary: in a fresh process
+/// they run while jieba's dictionary is still loading.
+fn extract_in_parallel(jobs: &[ExtractJob], more_workers: &Gate) -> Option<Vec<(String, String, NoteFacts)>> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut order: Vec<&ExtractJob> = jobs.iter().collect();
     order.sort_by_key(|j| std::cmp::Reverse(j.size()));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = cores.clamp(1, order.len().max(1));
-    let early_workers = (cores - 1).clamp(1, workers);
+    let early = early_workers(cores, workers);
     // A note's slot is locked while its first steps run, so finishing it waits for them. A worker
     // finishes notes only once every note has been claimed for its first steps.
     let begun: Vec<Mutex<Option<concepts::BegunNote>>> = order.iter().map(|_| Mutex::new(None)).collect();
@@ -747,8 +749,8 @@ fn extract_in_parallel(jobs: &[ExtractJob], lexical_written: &Gate) -> Option<Ve
             .map(|w| {
                 let (begun, next_begin, next_finish, order) = (&begun, &next_begin, &next_finish, &order);
                 scope.spawn(move || {
-                    if w >= early_workers {
-                        lexical_written.wait();
+                    if w >= early {
+                        more_workers.wait();
                     }
                     loop {
                         let i = next_begin.fetch_add(1, Ordering::Relaxed);
@@ -770,6 +772,7 @@ fn extract_in_parallel(jobs: &[ExtractJob], lexical_written: &Gate) -> Option<Ve
                             _ => job.run(),
                         });
                     }
+                    more_workers.open();
                     done
                 })
             })
@@ -780,6 +783,12 @@ fn extract_in_parallel(jobs: &[ExtractJob], lexical_written: &Gate) -> Option<Ve
         }
         Some(all)
     })
+}
+
+/// How many of `workers` extraction workers start while the lexical index is being written: one
+/// core is left to the write (on a single core, the one worker shares it).
+fn early_workers(cores: usize, workers: usize) -> usize {
+    cores.saturating_sub(1).clamp(1, workers.max(1))
 }
 
 /// A one-way signal between threads: closed until [`Gate::open`], then open for good.
@@ -798,6 +807,7 @@ impl Gate {
     }
 
     /// A guard that opens the gate when it goes out of scope.
+    #[must_use = "the gate opens when the guard is dropped: bind it to a named variable"]
     fn opens_when_dropped(&self) -> impl Drop + '_ {
         struct Opener<'a>(&'a Gate);
         impl Drop for Opener<'_> {
@@ -869,7 +879,16 @@ fn remove_if_present(path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::Gate;
+    use super::{Gate, early_workers};
+
+    #[test]
+    fn one_core_is_left_to_the_lexical_write_but_one_worker_always_starts() {
+        assert_eq!(early_workers(2, 2), 1);
+        assert_eq!(early_workers(8, 8), 7);
+        assert_eq!(early_workers(8, 3), 3, "never more than there are workers");
+        assert_eq!(early_workers(1, 1), 1, "a single core still extracts");
+        assert_eq!(early_workers(4, 0), 1);
+    }
 
     #[test]
     fn a_gate_lets_waiters_through_once_its_guard_is_dropped_even_by_a_panic() {
