@@ -1285,9 +1285,14 @@ fn following_category(rest: &str) -> Option<Kind> {
         .map(|(_, k)| *k)
 }
 
-/// The part of speech jieba's dictionary gives `word`, or `x` for a word it does not hold. Words
-/// the dictionary lacks are left untagged on purpose: guessing their tag takes jieba's POS model,
-/// which costs about 40 ms to load, and no stop decision above needs it.
+/// The part of speech jieba's dictionary gives `word`, or `x` for a word it does not hold (the
+/// words here are Chinese: `trailing_cjk_term` cuts runs of CJK characters).
+///
+/// jieba-rs 0.11 would guess an unknown word's tag with a POS model that takes about 40 ms to
+/// load; the stop decision in `trailing_cjk_term` leaves unknown words untagged instead, as
+/// jieba-rs 0.8 did. One difference from 0.8 remains: a dictionary word that jieba cuts into
+/// pieces when it stands alone (it came out whole only by the HMM joining single characters) is
+/// `x` here, where 0.8 gave its dictionary tag.
 fn dictionary_tag(word: &str) -> String {
     let jb = jieba();
     match jb.has_word(word).then(|| jb.tag(word, false)).as_deref() {
@@ -1779,6 +1784,16 @@ mod tests {
     fn id(f: &NoteFacts, name: &str) -> Option<u32> {
         let k = concept_key(name);
         f.terms.iter().position(|t| t.key == k).map(|i| i as u32)
+    }
+
+    #[test]
+    fn phrase_words_are_tagged_from_the_dictionary_and_unknown_words_are_untagged() {
+        assert_eq!(dictionary_tag("的"), "uj");
+        assert!(dictionary_tag("使用").starts_with('v'));
+        assert_eq!(dictionary_tag("非常"), "d");
+        // Not a dictionary word: no guess (which would load jieba's POS model).
+        assert!(!jieba().has_word("旋转位置嵌入"));
+        assert_eq!(dictionary_tag("旋转位置嵌入"), "x");
     }
 
     fn aliased(f: &NoteFacts, a: &str, b: &str) -> bool {

@@ -835,9 +835,11 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         ];
         list.into_iter()
             .map(|pat| {
-                // No prefilter of the regex's own (the shared one above picks where to search) and
-                // no full DFA (the lazy one is enough for sentences): compiling the patterns is
-                // about half the cost of a cold index's graph set-up.
+                // No prefilter of the regex's own and no full DFA (the lazy one is enough for
+                // sentences): compiling them was most of the cost of the patterns. Patterns with a
+                // literal cue are searched only where the shared prefilter found one; the few
+                // without are searched unanchored and lose a prefilter that did not pay for its
+                // compilation either (41 M fewer instructions per cold index in all).
                 let re = Regex::builder()
                     .configure(Regex::config().auto_prefilter(false).dfa(false))
                     .build(pat.re)
