@@ -16,6 +16,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+// The binary's allocator, so that the figures match what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, bail};
 use notegraph::chunk::chunk_note;
 use notegraph::concepts::{NoteFacts, build_graph, extract_note};

@@ -12,6 +12,10 @@ use notegraph::model::{self, FetchEvent, ModelRequest};
 use std::path::PathBuf;
 use std::time::Instant;
 
+// The binary's allocator, so that the figures match what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RUNS: usize = 3;
 const BARE_BATCH: usize = 32;
 
