@@ -293,6 +293,8 @@ struct Extractor<'a> {
     matcher: FormMatcher,
     cooc: FxMap<(u32, u32), (u32, u32)>,
     sentence_ids: FxMap<usize, u32>,
+    /// Latin mentions already registered (surface → term): registering one again changes nothing.
+    latin_mentions: FxMap<String, Option<u32>>,
 }
 
 impl<'a> Extractor<'a> {
@@ -314,6 +316,7 @@ impl<'a> Extractor<'a> {
             matcher: FormMatcher::default(),
             cooc: FxMap::default(),
             sentence_ids: FxMap::default(),
+            latin_mentions: FxMap::default(),
         }
     }
 
@@ -532,6 +535,10 @@ impl<'a> Extractor<'a> {
         for u in &self.units {
             // n-grams never cross a non-Chinese character: jieba cuts each Chinese run alone.
             for run in cjk_runs(&u.norm) {
+                // One character is no n-gram (they have two or more).
+                if run.chars().nth(1).is_none() {
+                    continue;
+                }
                 let words: Vec<&str> = jb.cut(run, true).into_iter().map(|t| t.word).collect();
                 let base = run.as_ptr() as usize;
                 // Per word, once: its length in characters and whether it may open / close an n-gram.
@@ -710,7 +717,16 @@ impl<'a> Extractor<'a> {
     fn mentions(&mut self, text: &str) -> Vec<Span> {
         let mut out = Vec::new();
         for (s, e) in latin_term_spans(text) {
-            if let Some(id) = self.term(&text[s..e], signal::LATIN) {
+            let surface = &text[s..e];
+            let id = match self.latin_mentions.get(surface) {
+                Some(&id) => id,
+                None => {
+                    let id = self.term(surface, signal::LATIN);
+                    self.latin_mentions.insert(surface.to_string(), id);
+                    id
+                }
+            };
+            if let Some(id) = id {
                 out.push(Span { start: s, end: e, term: id });
             }
         }
@@ -1274,10 +1290,11 @@ fn argument_phrase(s: &str) -> Option<String> {
 fn following_category(rest: &str) -> Option<Kind> {
     let r = rest.trim_start();
     if r.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        let w: String = r.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
-        return category_kind(&w);
+        let end = r.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(r.len());
+        return category_kind(&r[..end]);
     }
-    let head: String = r.chars().take(5).collect();
+    // The first five characters.
+    let head = r.char_indices().nth(5).map_or(r, |(i, _)| &r[..i]);
     super::lexicon::CATEGORY_WORDS
         .iter()
         .filter(|(w, _)| !w.is_ascii() && head.starts_with(w))

@@ -7,6 +7,7 @@
 //! the sentence topic or the section's concept). It works on one sentence at a time and knows
 //! nothing of notes, files or the corpus; it must hold no concept names, only cue words.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use regex_automata::meta::Regex;
@@ -79,8 +80,9 @@ struct Pattern {
     confidence: f32,
     /// Also emit `uses(subject, from)` (`Qwen 用 RMSNorm 取代了 LayerNorm`).
     also_uses: bool,
-    /// For a circumfix pattern (`与 … 相比`), the closing words, one of which must occur in the
-    /// sentence: the opening word alone (`与`, `是`, `用`) is too common to select sentences.
+    /// Words one of which every match contains, for a pattern whose literal prefix is too common
+    /// to select sentences: the closing words of a circumfix (`与 … 相比`: `与`, `是`, `用` alone
+    /// are everywhere), the cue after a leading comma.
     needs: &'static [&'static str],
 }
 
@@ -100,38 +102,64 @@ macro_rules! c {
 }
 
 /// A prefilter: the literal prefixes every match of each pattern starts with (`使用`, `而非`, `is a` …),
-/// in one Aho-Corasick automaton, so a sentence runs only the patterns whose cue occurs in it.
+/// the patterns' needed words and the question words, in one Aho-Corasick automaton: one pass over
+/// a sentence tells which patterns can match in it, and where.
 struct Prefilter {
     ac: aho_corasick::AhoCorasick,
-    /// Literal index → pattern index.
-    owner: Vec<usize>,
+    /// Literal index → what it stands for (a string can be several things).
+    what: Vec<Vec<Literal>>,
     /// Patterns without a usable literal prefix: always run.
     always: Vec<usize>,
 }
+
+#[derive(Debug, Clone, Copy)]
+enum Literal {
+    /// A prefix of pattern `i`: it may match where the literal starts.
+    Start(usize),
+    /// One of pattern `i`'s needed words.
+    Needed(usize),
+    /// The sentence asks (`为什么`, `如何`): it states nothing.
+    Question,
+}
+
+/// Words that make a sentence a question.
+const QUESTION_WORDS: &[&str] = &["为什么", "如何", "是否", "吗?", "怎么"];
 
 static PREFILTER: OnceLock<Prefilter> = OnceLock::new();
 
 fn prefilter() -> &'static Prefilter {
     PREFILTER.get_or_init(|| {
         use regex_syntax::hir::literal::Extractor;
-        let mut lits: Vec<Vec<u8>> = Vec::new();
-        let mut owner = Vec::new();
+        let mut lits: BTreeMap<Vec<u8>, Vec<Literal>> = BTreeMap::new();
         let mut always = Vec::new();
         for (i, (pat, _)) in patterns().iter().enumerate() {
-            let hir = regex_syntax::parse(pat.re).expect("valid pattern");
+            // A case-insensitive pattern's prefixes are taken as written and found without regard to
+            // ASCII case (spelled out, `used for` alone has 128 spellings, too many to list). The
+            // sentences are NFKC-normalised, so no non-ASCII letter (`ſ`, the Kelvin sign) folds to
+            // an ASCII one. Extra starts from the looser matching only cost an anchored search.
+            let hir = regex_syntax::parse(pat.re.strip_prefix("(?i)").unwrap_or(pat.re)).expect("valid pattern");
             let seq = Extractor::new().extract(&hir);
             match seq.literals() {
                 Some(ls) if !ls.is_empty() && ls.iter().all(|l| !l.as_bytes().is_empty()) => {
                     for l in ls {
-                        lits.push(l.as_bytes().to_vec());
-                        owner.push(i);
+                        lits.entry(l.as_bytes().to_vec()).or_default().push(Literal::Start(i));
                     }
                 }
                 _ => always.push(i),
             }
+            // Needed words are matched without regard to case too: that only lets more sentences
+            // through to the regex, which decides.
+            for w in pat.needs {
+                lits.entry(w.as_bytes().to_vec()).or_default().push(Literal::Needed(i));
+            }
         }
-        let ac = aho_corasick::AhoCorasick::new(&lits).expect("literals");
-        Prefilter { ac, owner, always }
+        // No ASCII letter in these: the looser matching makes no difference.
+        for w in QUESTION_WORDS {
+            lits.entry(w.as_bytes().to_vec()).or_default().push(Literal::Question);
+        }
+        let ac =
+            aho_corasick::AhoCorasick::builder().ascii_case_insensitive(true).build(lits.keys()).expect("literals");
+        Prefilter { ac, what: lits.into_values().collect(), always }
     })
 }
 
@@ -150,25 +178,35 @@ struct Candidates {
 }
 
 impl Candidates {
-    fn new(s: &str) -> Self {
+    /// `None` for a question.
+    fn new(s: &str) -> Option<Self> {
         let p = prefilter();
-        let mut present = vec![false; patterns().len()];
+        let n = patterns().len();
+        let (mut present, mut needed) = (vec![false; n], vec![false; n]);
         for &i in &p.always {
             present[i] = true;
         }
-        let mut starts: Vec<(usize, usize)> =
-            p.ac.find_overlapping_iter(s).map(|m| (p.owner[m.pattern().as_usize()], m.start())).collect();
+        let mut starts: Vec<(usize, usize)> = Vec::new();
+        for m in p.ac.find_overlapping_iter(s) {
+            for &what in &p.what[m.pattern().as_usize()] {
+                match what {
+                    Literal::Start(i) => {
+                        starts.push((i, m.start()));
+                        present[i] = true;
+                    }
+                    Literal::Needed(i) => needed[i] = true,
+                    Literal::Question => return None,
+                }
+            }
+        }
         starts.sort_unstable();
         starts.dedup();
-        for &(i, _) in &starts {
-            present[i] = true;
-        }
         for (i, (pat, _)) in patterns().iter().enumerate() {
-            if present[i] && !pat.needs.is_empty() && !pat.needs.iter().any(|w| s.contains(w)) {
+            if !pat.needs.is_empty() && !needed[i] {
                 present[i] = false;
             }
         }
-        Candidates { starts, present }
+        Some(Candidates { starts, present })
     }
 
     /// Sorted literal starts of pattern `i`.
@@ -509,17 +547,24 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 ),
                 &["一种", "变体", "一个", "一类", "特例", "实例", "特殊情况", "子集", "一员"],
             ),
-            p(
-                "X，一种…Y的变体",
-                IsA,
-                concat!(r",\s*(?:是)?一种(?P<y>", c!(), r"{1,25}?)的+(?:变体|变种|改进版|扩展)"),
-                Previous,
-                Group("y"),
-                0.7,
+            // Its literal prefix is a comma: the needed word picks the sentences.
+            circumfix(
+                p(
+                    "X，一种…Y的变体",
+                    IsA,
+                    concat!(r",\s*(?:是)?一种(?P<y>", c!(), r"{1,25}?)的+(?:变体|变种|改进版|扩展)"),
+                    Previous,
+                    Group("y"),
+                    0.7,
+                ),
+                &["一种"],
             ),
             p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", Before, Head, 0.75),
             p("X属于Y", IsA, r"属于", Before, Head, 0.75),
-            p("Y，如X", IsA, r",\s*(?:例如|比如|譬如|诸如|如|包括|such as|including|e\.g\.)", After, Previous, 0.65),
+            circumfix(
+                p("Y，如X", IsA, r",\s*(?:例如|比如|譬如|诸如|如|包括|such as|including|e\.g\.)", After, Previous, 0.65),
+                &["如", "包括", "such as", "including", "e.g."],
+            ),
             p(
                 "X is a Y",
                 IsA,
@@ -1076,17 +1121,19 @@ impl<'a> Sentence<'a> {
 /// `mentions` are sorted, non-overlapping spans in it.
 pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
-    if mentions.is_empty() {
+    // A relation links two different concepts, each a mention of the sentence or the section's
+    // subject (every slot resolves to one of those): with fewer than two, there is nothing to find.
+    let Some(first) = mentions.first().map(|m| m.term) else { return out };
+    if mentions.iter().map(|m| m.term).chain(ctx.section_subject).all(|t| t == first) {
         return out;
     }
-    let t = skeleton.trim_end();
-    if t.ends_with('?') || ["为什么", "如何", "是否", "吗?", "怎么"].iter().any(|q| t.contains(q)) {
+    if skeleton.trim_end().ends_with('?') {
         return out;
     }
+    // One pass to find which patterns can match at all, and where (and whether the sentence asks).
+    let Some(candidates) = Candidates::new(skeleton) else { return out };
     let mut sent = Sentence::new(skeleton, mentions);
     let mut consumed: Vec<(usize, usize)> = Vec::new();
-    // One pass to find which patterns can match at all, and where.
-    let candidates = Candidates::new(skeleton);
     let always = &prefilter().always;
     for (pi, (pat, re)) in patterns().iter().enumerate() {
         if !candidates.present[pi] {
@@ -1523,6 +1570,23 @@ mod tests {
         assert!(has(&v, "LLaMA", Rel::ProposedBy, "Meta"), "{v:?}");
         let v = rels("[LoRA] is used for [fine-tuning].", None);
         assert!(has(&v, "LoRA", Rel::UsedFor, "fine-tuning"), "{v:?}");
+    }
+
+    #[test]
+    fn case_insensitive_cues_are_found_in_any_case() {
+        let v = rels("[LoRA] Is Used For [fine-tuning].", None);
+        assert!(has(&v, "LoRA", Rel::UsedFor, "fine-tuning"), "{v:?}");
+        let v = rels("[LoRA] is USED TOGETHER WITH [Prefix Tuning].", None);
+        assert!(has(&v, "LoRA", Rel::UsedWith, "Prefix Tuning"), "{v:?}");
+        let v = rels("[BERT] IS AN [encoder-only] model.", None);
+        assert!(has(&v, "BERT", Rel::IsA, "encoder-only"), "{v:?}");
+    }
+
+    #[test]
+    fn every_pattern_is_searched_only_where_its_prefix_occurs() {
+        // A pattern without one would be searched in every sentence of every note.
+        let unfiltered: Vec<&str> = prefilter().always.iter().map(|&i| patterns()[i].0.name).collect();
+        assert!(unfiltered.is_empty(), "{unfiltered:?}");
     }
 
     #[test]
