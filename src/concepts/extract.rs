@@ -1293,13 +1293,9 @@ fn following_category(rest: &str) -> Option<Kind> {
         let end = r.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(r.len());
         return category_kind(&r[..end]);
     }
-    // The first five characters.
+    // Within the first five characters.
     let head = r.char_indices().nth(5).map_or(r, |(i, _)| &r[..i]);
-    super::lexicon::CATEGORY_WORDS
-        .iter()
-        .filter(|(w, _)| !w.is_ascii() && head.starts_with(w))
-        .max_by_key(|(w, _)| w.len())
-        .map(|(_, k)| *k)
+    super::lexicon::category_prefix(head)
 }
 
 /// The part of speech jieba's dictionary gives `word`, or `x` for a word it does not hold (the

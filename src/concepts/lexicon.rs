@@ -193,19 +193,43 @@ pub const CATEGORY_WORDS: &[(&str, Kind)] = &[
     ("实验室", Kind::Organization),
 ];
 
-/// The kind a category word tells, if it is one.
-pub fn category_kind(word: &str) -> Option<Kind> {
-    let l = word.to_ascii_lowercase();
-    CATEGORY_WORDS.iter().find(|(w, _)| *w == l).map(|(_, k)| *k)
+/// [`CATEGORY_WORDS`] as a map (they are looked up for every mention).
+fn categories() -> &'static FxMap<&'static str, Kind> {
+    static M: OnceLock<FxMap<&'static str, Kind>> = OnceLock::new();
+    M.get_or_init(|| CATEGORY_WORDS.iter().copied().collect())
 }
 
-/// The longest category word `s` ends with (Chinese), and the kind.
+/// Bytes in the longest category word.
+fn longest_category() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| CATEGORY_WORDS.iter().map(|(w, _)| w.len()).max().unwrap_or(0))
+}
+
+/// The kind a category word tells, if it is one.
+pub fn category_kind(word: &str) -> Option<Kind> {
+    match word.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => categories().get(word.to_ascii_lowercase().as_str()).copied(),
+        false => categories().get(word).copied(),
+    }
+}
+
+/// The longest category word `s` ends with (Chinese), and the kind; `s` is more than the word.
 pub fn category_suffix(s: &str) -> Option<(&'static str, Kind)> {
-    CATEGORY_WORDS
-        .iter()
-        .filter(|(w, _)| !w.is_ascii() && s.ends_with(w) && s.len() > w.len())
-        .max_by_key(|(w, _)| w.len())
+    // The suffixes no longer than the longest category word, longest first.
+    (s.len().saturating_sub(longest_category()).max(1)..s.len())
+        .filter(|&i| s.is_char_boundary(i))
+        .find_map(|i| categories().get_key_value(&s[i..]).filter(|(w, _)| !w.is_ascii()))
         .map(|(w, k)| (*w, *k))
+}
+
+/// The longest Chinese category word `s` starts with, and the kind.
+pub fn category_prefix(s: &str) -> Option<Kind> {
+    let end = longest_category().min(s.len());
+    (1..=end)
+        .rev()
+        .filter(|&i| s.is_char_boundary(i))
+        .find_map(|i| categories().get_key_value(&s[..i]).filter(|(w, _)| !w.is_ascii()))
+        .map(|(_, k)| *k)
 }
 
 /// Heading or bold text made only of generic heading words.
@@ -270,6 +294,24 @@ pub fn is_zh_stop_word(w: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn category_words_are_distinct_and_found_by_prefix_suffix_and_case() {
+        let distinct: FxSet<&str> = CATEGORY_WORDS.iter().map(|(w, _)| *w).collect();
+        assert_eq!(distinct.len(), CATEGORY_WORDS.len(), "a category word listed twice");
+        assert_eq!(category_kind("Model"), Some(Kind::Model));
+        assert_eq!(category_kind("模型"), Some(Kind::Model));
+        assert_eq!(category_kind("模型们"), None);
+        // The longest word wins; the word alone is no suffix of itself.
+        assert_eq!(category_suffix("Swish激活函数"), Some(("激活函数", Kind::Component)));
+        assert_eq!(category_suffix("激活函数"), Some(("函数", Kind::Component)));
+        assert_eq!(category_suffix("函数"), None);
+        assert_eq!(category_suffix("LLaMA model"), None, "Chinese words only");
+        assert_eq!(category_prefix("激活函数，它"), Some(Kind::Component));
+        assert_eq!(category_prefix("大模型的"), Some(Kind::Model));
+        assert_eq!(category_prefix("model"), None, "Chinese words only");
+        assert_eq!(category_prefix("的模型"), None);
+    }
 
     #[test]
     fn generic_headings() {
