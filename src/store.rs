@@ -594,10 +594,8 @@ impl FactsFile {
     /// Compact binary (postcard) after a header of the magic bytes and the facts version:
     /// written on every graph update, read on every incremental one.
     fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Self::header().to_vec();
         // Serialising plain data into memory cannot fail.
-        postcard::to_io(self, &mut out).expect("serialising to memory");
-        out
+        postcard::to_extend(self, Self::header().to_vec()).expect("serialising to memory")
     }
 
     /// `None` for anything but a whole facts file of this layout and facts version (the facts are

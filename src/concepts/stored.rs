@@ -6,12 +6,12 @@
 //! is `store`). Loading shares each path and chunk id among all the mentions that name it, so a
 //! graph of tens of thousands of mentions loads with a few thousand string allocations.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::model::{Concept, ConceptGraph, Definition, Evidence, Kind, Mention, Rel, Relation};
+use super::text::FxMap;
 
 /// First bytes of a stored graph; the last byte is the layout's version.
 const MAGIC: &[u8; 8] = b"NGGRAPH\x01";
@@ -72,7 +72,7 @@ impl std::fmt::Display for Damaged {
 /// Numbers each distinct string in the order first seen.
 #[derive(Default)]
 struct Table<'a> {
-    numbers: HashMap<&'a str, u32>,
+    numbers: FxMap<&'a str, u32>,
     strings: Vec<&'a str>,
 }
 
@@ -106,7 +106,7 @@ pub fn to_bytes<'a>(graph: &'a ConceptGraph) -> Vec<u8> {
             home,
         });
     }
-    let node_of: HashMap<&str, u32> = graph.nodes.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
+    let node_of: FxMap<&str, u32> = graph.nodes.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
     let edges = graph
         .edges
         .iter()
@@ -122,10 +122,8 @@ pub fn to_bytes<'a>(graph: &'a ConceptGraph) -> Vec<u8> {
         })
         .collect();
     let stored = StoredGraph { paths: paths.strings, chunk_ids: chunk_ids.strings, nodes, edges };
-    let mut out = MAGIC.to_vec();
     // Serialising plain data into a Vec cannot fail.
-    postcard::to_io(&stored, &mut out).expect("serialising to memory");
-    out
+    postcard::to_extend(&stored, MAGIC.to_vec()).expect("serialising to memory")
 }
 
 /// The graph stored in `bytes`.
