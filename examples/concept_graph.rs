@@ -15,6 +15,10 @@ use notegraph::chunk::chunk_note;
 use notegraph::concepts::{NoteFacts, build_graph, extract_note};
 use notegraph::markdown::parse;
 
+// The binary's allocator, so that the figures match what the CLI does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let root = PathBuf::from(args.next().unwrap_or_else(|| "corpus".into()));

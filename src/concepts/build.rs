@@ -386,15 +386,28 @@ fn is_concept(g: &Global, n_notes: usize) -> bool {
 /// Bump when the merge rules change: stored graphs are merged again from the cached per-note facts.
 pub const BUILD_VERSION: u32 = 3;
 
-/// A note's path and chunk ids, allocated once and shared by every mention and evidence of it.
+/// A note's path and chunk ids, allocated once and shared by every mention and evidence of it; and
+/// its definitions by term.
 struct NoteStrings {
     path: Arc<str>,
     chunk_ids: Vec<Arc<str>>,
+    /// Local term id → indices of its definitions in the note's facts, in order.
+    definitions: Vec<Vec<u32>>,
 }
 
 impl NoteStrings {
     fn of(f: &NoteFacts) -> Self {
-        NoteStrings { path: f.path.as_str().into(), chunk_ids: f.chunk_ids.iter().map(|c| c.as_str().into()).collect() }
+        let mut definitions = vec![Vec::new(); f.terms.len()];
+        for (i, d) in f.definitions.iter().enumerate() {
+            if let Some(of_term) = definitions.get_mut(d.term as usize) {
+                of_term.push(i as u32);
+            }
+        }
+        NoteStrings {
+            path: f.path.as_str().into(),
+            chunk_ids: f.chunk_ids.iter().map(|c| c.as_str().into()).collect(),
+            definitions,
+        }
     }
 
     fn chunk(&self, i: u32) -> Arc<str> {
@@ -457,7 +470,8 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
             {
                 home = Some(Mention { chunk_id: s.chunk(h.chunk), path: s.path.clone(), line: h.line });
             }
-            for d in f.definitions.iter().filter(|d| d.term == li) {
+            let definitions = s.definitions.get(li as usize).map_or(&[][..], Vec::as_slice);
+            for d in definitions.iter().filter_map(|&i| f.definitions.get(i as usize)) {
                 let in_home = t.home.is_some();
                 let better = best_def.as_ref().is_none_or(|(s, h, bd)| {
                     (d.score, in_home, std::cmp::Reverse(d.text.chars().count().abs_diff(60)))
