@@ -27,32 +27,54 @@ pub fn concept_key(s: &str) -> String {
     out
 }
 
-/// A character NFKC leaves alone whatever surrounds it: ASCII and CJK ideographs (the bulk of the
-/// notes), neither decomposed nor composed with a neighbour unless a combining mark follows.
+/// A character NFKC leaves alone whatever surrounds it: ASCII, CJK ideographs and the CJK
+/// punctuation that has no compatibility form (`、`, `。`, `〈〉《》「」『』【】`): the bulk of the
+/// notes, neither decomposed nor composed with a neighbour unless a combining mark follows.
 fn nfkc_stable(c: char) -> bool {
-    c.is_ascii() || matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
+    c.is_ascii() || matches!(c as u32, 0x3001 | 0x3002 | 0x3008..=0x3011 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
 }
 
-/// Feeds the NFKC form of `s` to `f`: stable characters directly, the stretches between them
-/// through the normaliser (the whole string when a combining mark follows a stable character).
+/// What NFKC makes of a full-width ASCII form (`，`, `（`, `ｘ`) or the ideographic space, on its
+/// own: the ASCII character (the `<wide>` decompositions), which composes with no neighbour unless
+/// a combining mark follows.
+fn nfkc_wide(c: char) -> Option<char> {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0),
+        0x3000 => Some(' '),
+        _ => None,
+    }
+}
+
+/// Feeds the NFKC form of `s` to `f`: stable and full-width characters directly, the stretches
+/// between them through the normaliser (the whole string when a combining mark follows one of them).
 fn for_nfkc(s: &str, mut f: impl FnMut(char)) {
-    let mut prev_stable = false;
+    let direct = |c: char| nfkc_stable(c) || nfkc_wide(c).is_some();
+    let mut prev_direct = false;
     for c in s.chars() {
-        let stable = nfkc_stable(c);
-        if !stable && prev_stable && unicode_normalization::char::is_combining_mark(c) {
+        let d = direct(c);
+        if !d && prev_direct && unicode_normalization::char::is_combining_mark(c) {
             s.nfkc().for_each(f);
             return;
         }
-        prev_stable = stable;
+        prev_direct = d;
     }
-    let mut rest = s;
-    while !rest.is_empty() {
-        let k = rest.find(|c: char| !nfkc_stable(c)).unwrap_or(rest.len());
-        rest[..k].chars().for_each(&mut f);
-        rest = &rest[k..];
-        let m = rest.find(nfkc_stable).unwrap_or(rest.len());
-        rest[..m].nfkc().for_each(&mut f);
-        rest = &rest[m..];
+    // Where the stretch of other characters being passed over started.
+    let mut other: Option<usize> = None;
+    for (i, c) in s.char_indices() {
+        let d = if nfkc_stable(c) { Some(c) } else { nfkc_wide(c) };
+        match (d, other) {
+            (Some(d), Some(from)) => {
+                s[from..i].nfkc().for_each(&mut f);
+                other = None;
+                f(d);
+            }
+            (Some(d), None) => f(d),
+            (None, None) => other = Some(i),
+            (None, Some(_)) => {}
+        }
+    }
+    if let Some(from) = other {
+        s[from..].nfkc().for_each(&mut f);
     }
 }
 
@@ -335,6 +357,29 @@ mod tests {
         assert_eq!(nfkc_clean("  a\u{a0} b\n（c）  "), "a b (c)");
         assert_eq!(nfkc_clean("e\u{301}和ｘ"), "\u{e9}和x");
         assert_eq!(concept_key("Ｌｏｒａ，微调"), "lora,微调");
+    }
+
+    #[test]
+    fn the_fast_paths_give_exactly_nfkc() {
+        // Stable and full-width characters next to each other, to combining marks, to characters
+        // that decompose (`…`, `ﬁ`, `①`, `Ⅻ`) and to ones that compose (`e` + U+0301, Hangul jamo).
+        let pieces = [
+            "a", "Z", "和", "。", "、", "《", "】", "，", "（", "ｘ", "Ａ", "\u{3000}", "\u{301}", "\u{308}", "…", "ﬁ",
+            "①", "Ⅻ", "é", "\u{1100}", "\u{1161}", "가", "\u{11a8}", " ", "\u{a0}", "℃", "㎏", "·", "“", "—",
+        ];
+        let mut checked = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let s = format!("{a}{b}{c}");
+                    let mut ours = String::new();
+                    for_nfkc(&s, |ch| ours.push(ch));
+                    assert_eq!(ours, s.nfkc().collect::<String>(), "{s:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, pieces.len().pow(3));
     }
 
     #[test]
