@@ -45,14 +45,25 @@ fn nfkc_wide(c: char) -> Option<char> {
     }
 }
 
+/// Whether `c` can compose with the character before it: a combining mark, or a character whose
+/// compatibility form starts with one (the half-width kana voicing marks `ﾞ` `ﾟ` are letters that
+/// NFKC turns into the combining U+3099 / U+309A).
+fn may_attach(c: char) -> bool {
+    use unicode_normalization::char::{canonical_combining_class, decompose_compatible, is_combining_mark};
+    let mut first = None;
+    decompose_compatible(c, |d| _ = first.get_or_insert(d));
+    is_combining_mark(c) || first.is_some_and(|d| canonical_combining_class(d) != 0)
+}
+
 /// Feeds the NFKC form of `s` to `f`: stable and full-width characters directly, the stretches
-/// between them through the normaliser (the whole string when a combining mark follows one of them).
+/// between them through the normaliser (the whole string when something that may compose with a
+/// character follows one of them).
 fn for_nfkc(s: &str, mut f: impl FnMut(char)) {
     let direct = |c: char| nfkc_stable(c) || nfkc_wide(c).is_some();
     let mut prev_direct = false;
     for c in s.chars() {
         let d = direct(c);
-        if !d && prev_direct && unicode_normalization::char::is_combining_mark(c) {
+        if !d && prev_direct && may_attach(c) {
             s.nfkc().for_each(f);
             return;
         }
@@ -362,10 +373,12 @@ mod tests {
     #[test]
     fn the_fast_paths_give_exactly_nfkc() {
         // Stable and full-width characters next to each other, to combining marks, to characters
-        // that decompose (`…`, `ﬁ`, `①`, `Ⅻ`) and to ones that compose (`e` + U+0301, Hangul jamo).
+        // that decompose (`…`, `ﬁ`, `①`, `Ⅻ`), to ones that compose (`e` + U+0301, Hangul jamo) and
+        // to letters whose compatibility form is a combining mark (`ｅﾞ` + U+0301, `＝ﾟ` + U+0338).
         let pieces = [
             "a", "Z", "和", "。", "、", "《", "】", "，", "（", "ｘ", "Ａ", "\u{3000}", "\u{301}", "\u{308}", "…", "ﬁ",
-            "①", "Ⅻ", "é", "\u{1100}", "\u{1161}", "가", "\u{11a8}", " ", "\u{a0}", "℃", "㎏", "·", "“", "—",
+            "①", "Ⅻ", "é", "\u{1100}", "\u{1161}", "가", "\u{11a8}", " ", "\u{a0}", "℃", "㎏", "·", "“", "—", "ﾞ", "ﾟ",
+            "＝", "\u{338}", "ｅ", "e",
         ];
         let mut checked = 0;
         for a in pieces {
