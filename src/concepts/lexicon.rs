@@ -14,13 +14,16 @@ fn set(words: &'static [&'static str]) -> FxSet<&'static str> {
     words.iter().copied().collect()
 }
 
-/// Set lookups for the lists below (they are consulted for every candidate).
+/// Set and map lookups for the lists below (they are consulted for every candidate and mention).
 struct Sets {
     en_stop: FxSet<&'static str>,
     zh_stop: FxSet<&'static str>,
     meta: FxSet<&'static str>,
     generic: FxSet<&'static str>,
     function_chars: FxSet<char>,
+    categories: FxMap<&'static str, Kind>,
+    /// Bytes in the longest category word.
+    longest_category: usize,
 }
 
 fn sets() -> &'static Sets {
@@ -31,6 +34,8 @@ fn sets() -> &'static Sets {
         meta: set(ZH_HEADING_META),
         generic: set(ZH_HEADING_GENERIC),
         function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
+        categories: CATEGORY_WORDS.iter().copied().collect(),
+        longest_category: CATEGORY_WORDS.iter().map(|(w, _)| w.len()).max().unwrap_or(0),
     })
 }
 
@@ -193,42 +198,32 @@ pub const CATEGORY_WORDS: &[(&str, Kind)] = &[
     ("实验室", Kind::Organization),
 ];
 
-/// [`CATEGORY_WORDS`] as a map (they are looked up for every mention).
-fn categories() -> &'static FxMap<&'static str, Kind> {
-    static M: OnceLock<FxMap<&'static str, Kind>> = OnceLock::new();
-    M.get_or_init(|| CATEGORY_WORDS.iter().copied().collect())
-}
-
-/// Bytes in the longest category word.
-fn longest_category() -> usize {
-    static N: OnceLock<usize> = OnceLock::new();
-    *N.get_or_init(|| CATEGORY_WORDS.iter().map(|(w, _)| w.len()).max().unwrap_or(0))
-}
-
 /// The kind a category word tells, if it is one.
 pub fn category_kind(word: &str) -> Option<Kind> {
+    let categories = &sets().categories;
     match word.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => categories().get(word.to_ascii_lowercase().as_str()).copied(),
-        false => categories().get(word).copied(),
+        true => categories.get(word.to_ascii_lowercase().as_str()).copied(),
+        false => categories.get(word).copied(),
     }
 }
 
 /// The longest category word `s` ends with (Chinese), and the kind; `s` is more than the word.
 pub fn category_suffix(s: &str) -> Option<(&'static str, Kind)> {
     // The suffixes no longer than the longest category word, longest first.
-    (s.len().saturating_sub(longest_category()).max(1)..s.len())
+    let Sets { categories, longest_category, .. } = sets();
+    (s.len().saturating_sub(*longest_category).max(1)..s.len())
         .filter(|&i| s.is_char_boundary(i))
-        .find_map(|i| categories().get_key_value(&s[i..]).filter(|(w, _)| !w.is_ascii()))
+        .find_map(|i| categories.get_key_value(&s[i..]).filter(|(w, _)| !w.is_ascii()))
         .map(|(w, k)| (*w, *k))
 }
 
 /// The longest Chinese category word `s` starts with, and the kind.
 pub fn category_prefix(s: &str) -> Option<Kind> {
-    let end = longest_category().min(s.len());
-    (1..=end)
+    let Sets { categories, longest_category, .. } = sets();
+    (1..=(*longest_category).min(s.len()))
         .rev()
         .filter(|&i| s.is_char_boundary(i))
-        .find_map(|i| categories().get_key_value(&s[..i]).filter(|(w, _)| !w.is_ascii()))
+        .find_map(|i| categories.get_key_value(&s[..i]).filter(|(w, _)| !w.is_ascii()))
         .map(|(_, k)| *k)
 }
 
