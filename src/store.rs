@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -422,16 +423,16 @@ impl Store {
 
         // Write. The concept graph is built on its own threads while the lexical index is
         // written: the two read the same parsed notes and share nothing else.
-        // The extraction's extra workers wait here until the lexical write ends.
-        let more_workers = Gate::default();
+        // The graph's threads keep out of the write's way until it ends.
+        let lexical_write = LexicalWrite::default();
         let (written, extraction) = std::thread::scope(|scope| {
             let extraction = scope.spawn(|| match options.concept_graph {
-                true => build_graph_files(dir, &entries, &prepared, &unchanged, &more_workers),
+                true => build_graph_files(dir, &entries, &prepared, &unchanged, &lexical_write),
                 false => drop_graph_files(dir),
             });
             let written = {
-                // Opened however the write ends, a panic included: workers wait on it.
-                let _opens = more_workers.opens_when_dropped();
+                // Ended however the write ends, a panic included: workers wait on it.
+                let _ends = lexical_write.ends_when_dropped();
                 write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress)
             };
             let lexical_done = Instant::now();
@@ -636,12 +637,13 @@ fn build_graph_files(
     notes: &BTreeMap<String, NoteEntry>,
     prepared: &[PreparedNote],
     unchanged: &[NoteSource],
-    more_workers: &Gate,
+    lexical_write: &LexicalWrite,
 ) -> Result<GraphBuild> {
     let started = Instant::now();
-    // Everything on the graph's side runs at a lower priority (threads started from here inherit
-    // it): the update waits for the lexical write, and the graph is to take only the core time
-    // that leaves. The patterns compile first, while jieba's dictionary is still loading.
+    // Everything on the graph's side runs at a lower priority until the lexical write ends
+    // (threads started from here inherit it): the update waits for the write, and the graph is to
+    // take only the core time that leaves. The patterns compile first, while jieba's dictionary is
+    // still loading.
     yield_to_lexical_write();
     concepts::prepare();
     let facts_path = dir.join(FACTS);
@@ -659,11 +661,12 @@ fn build_graph_files(
     changed |= !jobs.is_empty();
     let extracted = jobs.len();
     for (path, hash, note_facts) in
-        extract_in_parallel(&jobs, more_workers).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))?
+        extract_in_parallel(&jobs, lexical_write).ok_or_else(|| Error::index(dir, EXTRACTION_FAILED))?
     {
         facts.notes.insert(path.clone(), note_facts);
         facts.hashes.insert(path, hash);
     }
+    lexical_write.checkpoint();
     facts.hashes.retain(|path, _| notes.contains_key(path));
     let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
     if changed || !graph_path.exists() {
@@ -725,14 +728,15 @@ impl ExtractJob<'_> {
 }
 
 /// Extracts the facts of every job, largest notes first; `None` if a worker panicked. While the
-/// lexical index is being written (until `more_workers` opens) a core is left to it: more workers
+/// lexical index is being written (until its `more_workers` gate opens) a core is left to it: more workers
 /// there would take time from the write and delay the whole update. Then every core extracts. A
 /// worker that runs out of notes opens the gate too: whoever still waits has nothing left to do.
 /// The workers first do, for every note, the steps that need no dictionary: in a fresh process
 /// they run while jieba's dictionary is still loading.
-fn extract_in_parallel(jobs: &[ExtractJob], more_workers: &Gate) -> Option<Vec<(String, String, NoteFacts)>> {
+fn extract_in_parallel(jobs: &[ExtractJob], lexical_write: &LexicalWrite) -> Option<Vec<(String, String, NoteFacts)>> {
+    let more_workers = &lexical_write.more_workers;
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     let mut order: Vec<&ExtractJob> = jobs.iter().collect();
     order.sort_by_key(|j| std::cmp::Reverse(j.size()));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -749,6 +753,7 @@ fn extract_in_parallel(jobs: &[ExtractJob], more_workers: &Gate) -> Option<Vec<(
                 scope.spawn(move || {
                     if w >= early {
                         more_workers.wait();
+                        lexical_write.checkpoint();
                     }
                     loop {
                         let i = next_begin.fetch_add(1, Ordering::Relaxed);
@@ -761,6 +766,7 @@ fn extract_in_parallel(jobs: &[ExtractJob], more_workers: &Gate) -> Option<Vec<(
                     loop {
                         let i = next_finish.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = order.get(i) else { break };
+                        lexical_write.checkpoint();
                         // A poisoned slot (its first steps panicked) is extracted anew.
                         let started = begun[i].lock().ok().and_then(|mut slot| slot.take());
                         done.push(match (started, job) {
@@ -789,6 +795,39 @@ fn early_workers(cores: usize, workers: usize) -> usize {
     cores.saturating_sub(1).clamp(1, workers.max(1))
 }
 
+/// The lexical write as the concept graph's threads see it: they keep out of its way until it ends.
+#[derive(Default)]
+struct LexicalWrite {
+    /// Opens when the write ends, or when the extraction runs out of notes (a worker still waiting
+    /// then has nothing left to do).
+    more_workers: Gate,
+    ended: AtomicBool,
+}
+
+impl LexicalWrite {
+    /// A guard that marks the write ended (and opens the gate) when it goes out of scope.
+    #[must_use = "the write counts as ended when the guard is dropped: bind it to a named variable"]
+    fn ends_when_dropped(&self) -> impl Drop + '_ {
+        struct Ender<'a>(&'a LexicalWrite);
+        impl Drop for Ender<'_> {
+            fn drop(&mut self) {
+                self.0.ended.store(true, Ordering::Release);
+                self.0.more_workers.open();
+            }
+        }
+        Ender(self)
+    }
+
+    /// Called by the graph's threads between steps: once the write has ended, the calling thread
+    /// takes back the normal priority. Nothing of the update is left to yield to, and a thread of
+    /// the idle policy would also wait for every other process on the machine.
+    fn checkpoint(&self) {
+        if self.ended.load(Ordering::Acquire) {
+            resume_normal_priority();
+        }
+    }
+}
+
 /// A one-way signal between threads: closed until [`Gate::open`], then open for good.
 #[derive(Default)]
 struct Gate {
@@ -804,18 +843,6 @@ impl Gate {
         self.opened.notify_all();
     }
 
-    /// A guard that opens the gate when it goes out of scope.
-    #[must_use = "the gate opens when the guard is dropped: bind it to a named variable"]
-    fn opens_when_dropped(&self) -> impl Drop + '_ {
-        struct Opener<'a>(&'a Gate);
-        impl Drop for Opener<'_> {
-            fn drop(&mut self) {
-                self.0.open();
-            }
-        }
-        Opener(self)
-    }
-
     /// Blocks until the gate is open.
     fn wait(&self) {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
@@ -825,15 +852,31 @@ impl Gate {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (on Linux, `nice` applies per thread and is
-/// inherited by the threads it starts). At equal priority the graph's threads take a share of the
-/// lexical write's core and delay the commit by more than the graph itself takes.
+/// Lowers the calling thread's scheduling priority (on Linux the policy and the nice value apply
+/// per thread and are inherited by the threads it starts): the idle policy, which runs the thread
+/// only on a core that nothing else wants, or if that is refused nice 10. At equal priority the
+/// graph's threads take a share of the lexical write's core and delay the commit by more than the
+/// graph itself takes; at nice 10 they still delayed it by 10–20 ms.
 fn yield_to_lexical_write() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread's own id touches no memory; a failure (not
-    // permitted, say) only leaves the priority as it was.
+    // SAFETY: sched_setscheduler and setpriority on the calling thread (pid 0, its own id) read
+    // only the parameter passed; a failure (not permitted, say) leaves the priority as it was.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+        }
+    }
+}
+
+/// Gives the calling thread the normal policy back (a nice value it was given instead stays: only
+/// a privileged thread may lower it again).
+fn resume_normal_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: as in `yield_to_lexical_write`.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_OTHER, &param);
     }
 }
 
@@ -877,7 +920,8 @@ fn remove_if_present(path: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Gate, early_workers};
+    use super::{LexicalWrite, early_workers};
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn one_core_is_left_to_the_lexical_write_but_one_worker_always_starts() {
@@ -888,9 +932,32 @@ mod tests {
         assert_eq!(early_workers(4, 0), 1);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
-    fn a_gate_lets_waiters_through_once_its_guard_is_dropped_even_by_a_panic() {
-        let gate = Gate::default();
+    fn graph_threads_run_at_idle_priority_until_the_lexical_write_ends() {
+        // SAFETY: reads the calling thread's policy, nothing else.
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let write = LexicalWrite::default();
+                    super::yield_to_lexical_write();
+                    assert_eq!(policy(), libc::SCHED_IDLE);
+                    write.checkpoint();
+                    assert_eq!(policy(), libc::SCHED_IDLE, "the write has not ended yet");
+                    drop(write.ends_when_dropped());
+                    write.checkpoint();
+                    assert_eq!(policy(), libc::SCHED_OTHER);
+                })
+                .join()
+                .expect("graph thread");
+        });
+    }
+
+    #[test]
+    fn waiting_workers_go_on_once_the_lexical_write_ends_even_by_a_panic() {
+        let write = LexicalWrite::default();
+        let gate = &write.more_workers;
         let passed = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
             let waiter = scope.spawn(|| {
@@ -899,15 +966,19 @@ mod tests {
             });
             std::thread::sleep(std::time::Duration::from_millis(20));
             assert!(!passed.load(std::sync::atomic::Ordering::SeqCst), "went through a closed gate");
+            assert!(!write.ended.load(Ordering::Acquire));
             let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let _opens = gate.opens_when_dropped();
+                let _ends = write.ends_when_dropped();
                 panic!("the lexical write failed");
             }));
             assert!(panicked.is_err());
             waiter.join().expect("waiter");
         });
         assert!(passed.into_inner());
+        assert!(write.ended.load(Ordering::Acquire), "a failed write has ended too");
         // Open for good: a later waiter does not block.
         gate.wait();
+        // Back to the normal policy (a no-op for a thread that never left it).
+        write.checkpoint();
     }
 }
