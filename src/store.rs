@@ -666,7 +666,7 @@ fn build_graph_files(
         facts.notes.insert(path.clone(), note_facts);
         facts.hashes.insert(path, hash);
     }
-    lexical_write.checkpoint();
+    lexical_write.leave_idle();
     facts.hashes.retain(|path, _| notes.contains_key(path));
     let mut build = GraphBuild { staged: Vec::new(), extracted, concepts: 0, typed_edges: 0, took: Duration::ZERO };
     if changed || !graph_path.exists() {
@@ -758,6 +758,7 @@ fn extract_in_parallel(jobs: &[ExtractJob], lexical_write: &LexicalWrite) -> Opt
                     loop {
                         let i = next_begin.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = order.get(i) else { break };
+                        lexical_write.checkpoint();
                         if let (ExtractJob::Parsed(p), Ok(mut slot)) = (job, begun[i].lock()) {
                             *slot = Some(concepts::begin_note(&p.source.rel_path, &p.parsed, &p.chunks));
                         }
@@ -826,6 +827,16 @@ impl LexicalWrite {
             resume_normal_priority();
         }
     }
+
+    /// Takes the calling thread out of the idle policy for good (the merge and the files, which
+    /// have no step between which to check): at nice 10 while the write still runs, at the normal
+    /// priority once it has ended. An idle thread could wait long on a machine busy with other work.
+    fn leave_idle(&self) {
+        if !self.ended.load(Ordering::Acquire) {
+            lower_priority_to_nice_10();
+        }
+        resume_normal_priority();
+    }
 }
 
 /// A one-way signal between threads: closed until [`Gate::open`], then open for good.
@@ -864,13 +875,22 @@ fn yield_to_lexical_write() {
     unsafe {
         let param = libc::sched_param { sched_priority: 0 };
         if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
-            libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+            lower_priority_to_nice_10();
         }
     }
 }
 
-/// Gives the calling thread the normal policy back (a nice value it was given instead stays: only
-/// a privileged thread may lower it again).
+fn lower_priority_to_nice_10() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread's own id touches no memory; a failure leaves the
+    // priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
+}
+
+/// Gives the calling thread the normal policy back (a nice value it was given stays: only a
+/// privileged thread may lower it again).
 fn resume_normal_priority() {
     #[cfg(target_os = "linux")]
     // SAFETY: as in `yield_to_lexical_write`.
@@ -948,6 +968,19 @@ mod tests {
                     drop(write.ends_when_dropped());
                     write.checkpoint();
                     assert_eq!(policy(), libc::SCHED_OTHER);
+                })
+                .join()
+                .expect("graph thread");
+            // A merge that starts while the write runs leaves the idle policy at nice 10.
+            scope
+                .spawn(|| {
+                    let write = LexicalWrite::default();
+                    super::yield_to_lexical_write();
+                    write.leave_idle();
+                    assert_eq!(policy(), libc::SCHED_OTHER);
+                    // SAFETY: reads the calling thread's nice value.
+                    let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+                    assert!(nice >= 10, "nice {nice}");
                 })
                 .join()
                 .expect("graph thread");
