@@ -867,7 +867,7 @@ impl Gate {
 /// per thread and are inherited by the threads it starts): the idle policy, which runs the thread
 /// only on a core that nothing else wants, or if that is refused nice 10. At equal priority the
 /// graph's threads take a share of the lexical write's core and delay the commit by more than the
-/// graph itself takes; at nice 10 they still delayed it by 10–20 ms.
+/// graph itself takes; at nice 10 they still delayed it by 20–27 ms.
 fn yield_to_lexical_write() {
     #[cfg(target_os = "linux")]
     // SAFETY: sched_setscheduler and setpriority on the calling thread (pid 0, its own id) read
@@ -880,6 +880,7 @@ fn yield_to_lexical_write() {
     }
 }
 
+/// Gives the calling thread nice 10: a smaller share of a busy core, but never none.
 fn lower_priority_to_nice_10() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on the calling thread's own id touches no memory; a failure leaves the
