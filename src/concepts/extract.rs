@@ -254,7 +254,8 @@ pub fn extract_note(path: &str, note: &ParsedNote, chunks: &[Chunk]) -> NoteFact
 }
 
 /// A note's extraction, begun: the steps that need no dictionary (sentences; headings, bold terms,
-/// links and tags as candidates) are done, so that they can run while jieba's dictionary loads.
+/// links and tags as candidates; the strings after relation cues) are done, so that they can run
+/// while jieba's dictionary loads.
 pub struct BegunNote<'a>(Extractor<'a>);
 
 /// Starts [`extract_note`]; [`BegunNote::finish`] ends it with the same facts.
@@ -262,6 +263,7 @@ pub fn begin_note<'a>(path: &'a str, note: &'a ParsedNote, chunks: &'a [Chunk]) 
     let mut x = Extractor::new(path, note, chunks);
     x.collect_units();
     x.structure_candidates();
+    x.argument_cues();
     BegunNote(x)
 }
 
@@ -295,6 +297,15 @@ struct Extractor<'a> {
     sentence_ids: FxMap<usize, u32>,
     /// Latin mentions already registered (surface → term): registering one again changes nothing.
     latin_mentions: FxMap<String, Option<u32>>,
+    argument_cues: Vec<ArgumentCue>,
+}
+
+/// What a relation cue has in argument position (see [`Extractor::argument_cues`]).
+enum ArgumentCue {
+    /// To be read as a noun phrase.
+    Phrase(String),
+    /// The category a bracketed list names members of, as it is.
+    Category(String),
 }
 
 impl<'a> Extractor<'a> {
@@ -317,6 +328,7 @@ impl<'a> Extractor<'a> {
             cooc: FxMap::default(),
             sentence_ids: FxMap::default(),
             latin_mentions: FxMap::default(),
+            argument_cues: Vec::new(),
         }
     }
 
@@ -662,8 +674,24 @@ impl<'a> Extractor<'a> {
 
     /// Noun phrases in argument position of a relation cue become candidates, so that
     /// `适用于固定深度的前向神经网络，如CNN` can be read even when `前向神经网络` is said only once.
+    /// The cues are found among the dictionary-free steps ([`Self::argument_cues`]); reading the
+    /// phrases may need the dictionary.
     fn argument_candidates(&mut self) {
-        let mut found: Vec<String> = Vec::new();
+        let found: Vec<String> = std::mem::take(&mut self.argument_cues)
+            .into_iter()
+            .filter_map(|c| match c {
+                ArgumentCue::Phrase(p) => argument_phrase(&p),
+                ArgumentCue::Category(c) => Some(c),
+            })
+            .collect();
+        for p in found {
+            self.term(&p, signal::REL_ARG);
+        }
+    }
+
+    /// The strings in argument position of a relation cue, for [`Self::argument_candidates`].
+    fn argument_cues(&mut self) {
+        let mut found: Vec<ArgumentCue> = Vec::new();
         for u in &self.units {
             if u.kind == BlockKind::Table {
                 continue;
@@ -677,16 +705,12 @@ impl<'a> Extractor<'a> {
                 let run = run.replace("或者", "、").replace("以及", "、");
                 for part in run.split(['、', '和', '与', '及', '或']).take(4) {
                     let part = part.strip_suffix("者").unwrap_or(part);
-                    if let Some(p) = argument_phrase(part) {
-                        found.push(p);
-                    }
+                    found.push(ArgumentCue::Phrase(part.to_string()));
                 }
             }
             for m in enum_cue_re().find_iter(s) {
                 let head = m.as_str().split(',').next().unwrap_or("");
-                if let Some(p) = argument_phrase(head) {
-                    found.push(p);
-                }
+                found.push(ArgumentCue::Phrase(head.to_string()));
             }
             // `参数高效迁移学习方法（A、B和C）`: the category a bracketed list names members of.
             if u.norm.contains('(') {
@@ -694,14 +718,12 @@ impl<'a> Extractor<'a> {
                     if (inner.contains(['、', ',']) || inner.contains('和'))
                         && let Some(c) = bracket_category(left)
                     {
-                        found.push(c.to_string());
+                        found.push(ArgumentCue::Category(c.to_string()));
                     }
                 }
             }
         }
-        for p in found {
-            self.term(&p, signal::REL_ARG);
-        }
+        self.argument_cues = found;
     }
 
     fn build_matcher(&mut self) {
