@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -594,9 +595,9 @@ struct FactsFile {
 impl FactsFile {
     /// Compact binary (postcard) after a header of the magic bytes and the facts version:
     /// written on every graph update, read on every incremental one.
-    fn to_bytes(&self) -> Vec<u8> {
-        // Serialising plain data into memory cannot fail.
-        postcard::to_extend(self, Self::header().to_vec()).expect("serialising to memory")
+    fn write(&self, w: &mut impl Write) -> std::io::Result<()> {
+        w.write_all(&Self::header())?;
+        concepts::stored::write_postcard(self, w)
     }
 
     /// `None` for anything but a whole facts file of this layout and facts version (the facts are
@@ -672,13 +673,13 @@ fn build_graph_files(
     if changed || !graph_path.exists() {
         // The facts file is written while the graph is merged: both only read the facts.
         let (graph, staged_facts) = std::thread::scope(|scope| {
-            let facts_file = scope.spawn(|| stage(&facts_path, &facts.to_bytes()));
+            let facts_file = scope.spawn(|| stage(&facts_path, |w| facts.write(w)));
             let all: Vec<&NoteFacts> = facts.notes.values().collect();
             (concepts::build_graph(&all), facts_file.join())
         });
         build.concepts = graph.nodes.len();
         build.typed_edges = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
-        build.staged.push((stage(&graph_path, &concepts::stored::to_bytes(&graph))?, graph_path));
+        build.staged.push((stage(&graph_path, |w| concepts::stored::write(&graph, w))?, graph_path));
         let staged_facts = staged_facts.map_err(|_| Error::index(dir, EXTRACTION_FAILED))??;
         build.staged.push((staged_facts, facts_path));
         drop_in_background(graph);
@@ -909,10 +910,12 @@ fn drop_graph_files(dir: &Path) -> Result<GraphBuild> {
     Ok(GraphBuild { staged: Vec::new(), extracted: 0, concepts: 0, typed_edges: 0, took: Duration::ZERO })
 }
 
-/// Writes `bytes` under a temporary name beside `path`; returns that name.
-fn stage(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+/// Writes a file under a temporary name beside `path`, through a buffer (no copy of the whole
+/// file in memory); returns that name.
+fn stage(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<PathBuf> {
     let tmp = path.with_extension("staged");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    let mut w = BufWriter::with_capacity(1 << 16, File::create(&tmp).map_err(|e| Error::io(&tmp, e))?);
+    write(&mut w).and_then(|()| w.flush()).map_err(|e| Error::io(&tmp, e))?;
     Ok(tmp)
 }
 

@@ -6,6 +6,7 @@
 //! is `store`). Loading shares each path and chunk id among all the mentions that name it, so a
 //! graph of tens of thousands of mentions loads with a few thousand string allocations.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -86,7 +87,16 @@ impl<'a> Table<'a> {
 }
 
 /// The stored bytes of `graph`.
-pub fn to_bytes<'a>(graph: &'a ConceptGraph) -> Vec<u8> {
+pub fn to_bytes(graph: &ConceptGraph) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    // Writing to memory cannot fail.
+    write(graph, &mut bytes).expect("serialising to memory");
+    bytes
+}
+
+/// Writes the stored bytes of `graph` to `w` as they are made: a file written this way needs no
+/// copy of itself in memory (fresh memory is slow to touch on some machines).
+pub fn write<'a>(graph: &'a ConceptGraph, w: &mut impl Write) -> std::io::Result<()> {
     let mut paths = Table::default();
     let mut chunk_ids = Table::default();
     let mut nodes = Vec::with_capacity(graph.nodes.len());
@@ -122,8 +132,42 @@ pub fn to_bytes<'a>(graph: &'a ConceptGraph) -> Vec<u8> {
         })
         .collect();
     let stored = StoredGraph { paths: paths.strings, chunk_ids: chunk_ids.strings, nodes, edges };
-    // Serialising plain data into a Vec cannot fail.
-    postcard::to_extend(&stored, MAGIC.to_vec()).expect("serialising to memory")
+    w.write_all(MAGIC)?;
+    write_postcard(&stored, w)
+}
+
+/// Serialises `value` (postcard) into `w`, returning the writer's own error if it fails (postcard
+/// reports any as a full buffer).
+pub(crate) fn write_postcard<T: Serialize + ?Sized>(value: &T, w: &mut impl Write) -> std::io::Result<()> {
+    /// Passes writes on and keeps the first error.
+    struct Keep<'a, W> {
+        inner: &'a mut W,
+        error: Option<std::io::Error>,
+    }
+    impl<W: Write> Write for Keep<'_, W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.inner.write(buf).map_err(|e| {
+                let kind = e.kind();
+                self.error.get_or_insert(e);
+                kind.into()
+            })
+        }
+        fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+            self.inner.write_all(buf).map_err(|e| {
+                let kind = e.kind();
+                self.error.get_or_insert(e);
+                kind.into()
+            })
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let mut keep = Keep { inner: w, error: None };
+    match postcard::to_io(value, &mut keep) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(keep.error.take().unwrap_or_else(|| std::io::Error::other(e))),
+    }
 }
 
 /// The graph stored in `bytes`.
