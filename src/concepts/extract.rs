@@ -186,6 +186,9 @@ struct Unit {
     orig: String,
     norm: String,
     skeleton: String,
+    /// Where the relation patterns may match in the skeleton (not for tables, which are not read
+    /// for relations).
+    cues: Option<patterns::SentenceCues>,
     kind: BlockKind,
     depth: u8,
     first_in_block: bool,
@@ -415,6 +418,7 @@ impl<'a> Extractor<'a> {
                     continue; // formulas and run-on text
                 }
                 let (skeleton, _) = strip_brackets(&norm);
+                let cues = (b.kind != BlockKind::Table).then(|| patterns::SentenceCues::of(&skeleton));
                 self.units.push(Unit {
                     block: bi,
                     section: b.section,
@@ -422,6 +426,7 @@ impl<'a> Extractor<'a> {
                     orig: s.text.to_string(),
                     norm,
                     skeleton,
+                    cues,
                     kind: b.kind,
                     depth: b.depth,
                     first_in_block: k == 0,
@@ -781,6 +786,7 @@ impl<'a> Extractor<'a> {
             // Not read after the scan: taken, not copied.
             let norm = std::mem::take(&mut self.units[ui].norm);
             let skeleton = std::mem::take(&mut self.units[ui].skeleton);
+            let cues = self.units[ui].cues.take();
             let orig = self.units[ui].orig.clone();
             let chunk_id = self.chunk_at(line, section);
             let subject = section.and_then(|s| self.section_subject[s]);
@@ -843,7 +849,8 @@ impl<'a> Extractor<'a> {
             self.restatement_aliases(&skeleton, &sk_spans, line);
 
             // Typed relations stated by the sentence.
-            for f in patterns::find_relations(&skeleton, &sk_spans, ctx) {
+            let cues = cues.unwrap_or_else(|| patterns::SentenceCues::of(&skeleton));
+            for f in patterns::find_relations(&skeleton, &cues, &sk_spans, ctx) {
                 self.facts.relations.push(RelationFact {
                     from: f.from,
                     to: f.to,

@@ -1117,9 +1117,20 @@ impl<'a> Sentence<'a> {
     }
 }
 
-/// The relations one sentence states. `skeleton` is the NFKC sentence without bracketed asides;
-/// `mentions` are sorted, non-overlapping spans in it.
-pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Found> {
+/// Where the relation patterns may match in a sentence: one pass of the prefilter, which needs
+/// neither the dictionary nor the sentence's mentions, so the extractor works it out ahead.
+pub struct SentenceCues(Option<Candidates>);
+
+impl SentenceCues {
+    /// The cues of `skeleton` (the NFKC sentence without bracketed asides).
+    pub fn of(skeleton: &str) -> Self {
+        SentenceCues(Candidates::new(skeleton))
+    }
+}
+
+/// The relations one sentence states. `skeleton` is the NFKC sentence without bracketed asides,
+/// `cues` its [`SentenceCues`]; `mentions` are sorted, non-overlapping spans in it.
+pub fn find_relations(skeleton: &str, cues: &SentenceCues, mentions: &[Span], ctx: Context) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     // A relation links two different concepts, each a mention of the sentence or the section's
     // subject (every slot resolves to one of those): with fewer than two, there is nothing to find.
@@ -1131,7 +1142,8 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
         return out;
     }
     // One pass to find which patterns can match at all, and where (and whether the sentence asks).
-    let Some(candidates) = Candidates::new(skeleton) else { return out };
+    // A question states nothing.
+    let Some(candidates) = &cues.0 else { return out };
     let mut sent = Sentence::new(skeleton, mentions);
     let mut consumed: Vec<(usize, usize)> = Vec::new();
     let always = &prefilter().always;
@@ -1141,7 +1153,7 @@ pub fn find_relations(skeleton: &str, mentions: &[Span], ctx: Context) -> Vec<Fo
         }
         let mut pos = 0;
         while pos < skeleton.len() {
-            let Some((ms, me, caps)) = next_match(pi, re, skeleton, pos, &candidates, always.contains(&pi)) else {
+            let Some((ms, me, caps)) = next_match(pi, re, skeleton, pos, candidates, always.contains(&pi)) else {
                 break;
             };
             // On failure try again from the next character: a lazy group may have started too early.
@@ -1463,10 +1475,11 @@ mod tests {
             names.push(n.to_string());
             (names.len() - 1) as u32
         });
-        let mut v: Vec<(String, Rel, String)> = find_relations(&s, &spans, Context { section_subject })
-            .into_iter()
-            .map(|f| (names[f.from as usize].clone(), f.rel, names[f.to as usize].clone()))
-            .collect();
+        let mut v: Vec<(String, Rel, String)> =
+            find_relations(&s, &SentenceCues::of(&s), &spans, Context { section_subject })
+                .into_iter()
+                .map(|f| (names[f.from as usize].clone(), f.rel, names[f.to as usize].clone()))
+                .collect();
         v.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
         v.dedup();
         v
