@@ -256,9 +256,9 @@ pub fn extract_note(path: &str, note: &ParsedNote, chunks: &[Chunk]) -> NoteFact
     begin_note(path, note, chunks).finish()
 }
 
-/// A note's extraction, begun: the steps that need no dictionary (sentences; headings, bold terms,
-/// links and tags as candidates; the strings after relation cues) are done, so that they can run
-/// while jieba's dictionary loads.
+/// A note's extraction, begun: the steps that need no dictionary (sentences and where the relation
+/// patterns may match in each; headings, bold terms, links and tags as candidates; the strings
+/// after relation cue words) are done, so that they can run while jieba's dictionary loads.
 pub struct BegunNote<'a>(Extractor<'a>);
 
 /// Starts [`extract_note`]; [`BegunNote::finish`] ends it with the same facts.
@@ -300,6 +300,7 @@ struct Extractor<'a> {
     sentence_ids: FxMap<usize, u32>,
     /// Latin mentions already registered (surface → term): registering one again changes nothing.
     latin_mentions: FxMap<String, Option<u32>>,
+    /// Found by the dictionary-free steps, read by [`Self::argument_candidates`].
     argument_cues: Vec<ArgumentCue>,
 }
 
