@@ -152,13 +152,6 @@ pub(crate) fn write_postcard<T: Serialize + ?Sized>(value: &T, w: &mut impl Writ
                 kind.into()
             })
         }
-        fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-            self.inner.write_all(buf).map_err(|e| {
-                let kind = e.kind();
-                self.error.get_or_insert(e);
-                kind.into()
-            })
-        }
         fn flush(&mut self) -> std::io::Result<()> {
             self.inner.flush()
         }
@@ -269,5 +262,26 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(from_bytes(&longer).is_err());
+    }
+
+    #[test]
+    fn a_failed_write_reports_the_writers_own_error() {
+        /// Takes 100 bytes, then fails as a full disk would.
+        struct FillsUp(usize);
+        impl Write for FillsUp {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 + buf.len() > 100 {
+                    return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left (test)"));
+                }
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write(&sample(), &mut FillsUp(0)).expect_err("the writer fills up");
+        assert_eq!(err.kind(), std::io::ErrorKind::StorageFull);
+        assert!(err.to_string().contains("no space left (test)"), "{err}");
     }
 }
