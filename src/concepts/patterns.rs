@@ -880,13 +880,16 @@ fn patterns() -> &'static [(Pattern, Regex)] {
         ];
         list.into_iter()
             .map(|pat| {
-                // No prefilter of the regex's own and no full DFA (the lazy one is enough for
-                // sentences): compiling them was most of the cost of the patterns. Patterns with a
+                // No prefilter of the regex's own and no DFA, full or lazy: the NFA engines
+                // (one-pass, bounded backtracking) are enough for sentences. Compiling the full
+                // DFAs was most of the cost of the patterns; the lazy DFA is built state by state
+                // in every process and for every thread, in fresh memory, and over 12,000 short
+                // searches a cold index took 15 ms more with it than without. Patterns with a
                 // literal cue are searched only where the shared prefilter found one; the few
                 // without are searched unanchored and lose a prefilter that did not pay for its
-                // compilation either (41 M fewer instructions per cold index in all).
+                // compilation either.
                 let re = Regex::builder()
-                    .configure(Regex::config().auto_prefilter(false).dfa(false))
+                    .configure(Regex::config().auto_prefilter(false).dfa(false).hybrid(false))
                     .build(pat.re)
                     .unwrap_or_else(|e| panic!("pattern {}: {e}", pat.name));
                 (pat, re)
