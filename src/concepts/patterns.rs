@@ -172,29 +172,50 @@ pub(crate) fn compile() {
 /// occurrence of one of its literals, so it is searched for only there, anchored.
 struct Candidates {
     /// (pattern, start) of every literal occurrence, sorted and without duplicates.
-    starts: Vec<(usize, usize)>,
+    starts: Vec<(u32, u32)>,
     /// Patterns that may match: a literal occurs (or the pattern has none) and a needed word too.
-    present: Vec<bool>,
+    present: PatternSet,
+}
+
+/// A set of patterns by index, in one word: every sentence keeps one, so it takes no allocation.
+#[derive(Clone, Copy, Default)]
+struct PatternSet(u128);
+
+impl PatternSet {
+    /// How many patterns a set can hold (the pattern list is checked against it when built).
+    const CAPACITY: usize = u128::BITS as usize;
+
+    fn insert(&mut self, i: usize) {
+        self.0 |= 1 << i;
+    }
+
+    fn remove(&mut self, i: usize) {
+        self.0 &= !(1 << i);
+    }
+
+    fn contains(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
 }
 
 impl Candidates {
     /// `None` for a question.
     fn new(s: &str) -> Option<Self> {
         let p = prefilter();
-        let n = patterns().len();
-        let (mut present, mut needed) = (vec![false; n], vec![false; n]);
+        let (mut present, mut needed) = (PatternSet::default(), PatternSet::default());
         for &i in &p.always {
-            present[i] = true;
+            present.insert(i);
         }
-        let mut starts: Vec<(usize, usize)> = Vec::new();
+        let mut starts: Vec<(u32, u32)> = Vec::new();
         for m in p.ac.find_overlapping_iter(s) {
             for &what in &p.what[m.pattern().as_usize()] {
                 match what {
                     Literal::Start(i) => {
-                        starts.push((i, m.start()));
-                        present[i] = true;
+                        // Sentences are far shorter than 4 GiB; patterns are fewer than 128.
+                        starts.push((i as u32, m.start() as u32));
+                        present.insert(i);
                     }
-                    Literal::Needed(i) => needed[i] = true,
+                    Literal::Needed(i) => needed.insert(i),
                     Literal::Question => return None,
                 }
             }
@@ -202,8 +223,8 @@ impl Candidates {
         starts.sort_unstable();
         starts.dedup();
         for (i, (pat, _)) in patterns().iter().enumerate() {
-            if !pat.needs.is_empty() && !needed[i] {
-                present[i] = false;
+            if !pat.needs.is_empty() && !needed.contains(i) {
+                present.remove(i);
             }
         }
         Some(Candidates { starts, present })
@@ -211,8 +232,9 @@ impl Candidates {
 
     /// Sorted literal starts of pattern `i`.
     fn starts_of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let i = i as u32;
         let from = self.starts.partition_point(|&(p, _)| p < i);
-        self.starts[from..].iter().take_while(move |&&(p, _)| p == i).map(|&(_, at)| at)
+        self.starts[from..].iter().take_while(move |&&(p, _)| p == i).map(|&(_, at)| at as usize)
     }
 }
 
@@ -878,6 +900,8 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 0.75,
             ),
         ];
+        // A fixed list: every test that reads a sentence would fail here first.
+        assert!(list.len() <= PatternSet::CAPACITY, "more patterns than a PatternSet holds");
         list.into_iter()
             .map(|pat| {
                 // No prefilter of the regex's own and no DFA, full or lazy: the NFA engines
@@ -1151,7 +1175,7 @@ pub fn find_relations(skeleton: &str, cues: &SentenceCues, mentions: &[Span], ct
     let mut consumed: Vec<(usize, usize)> = Vec::new();
     let always = &prefilter().always;
     for (pi, (pat, re)) in patterns().iter().enumerate() {
-        if !candidates.present[pi] {
+        if !candidates.present.contains(pi) {
             continue;
         }
         let mut pos = 0;
