@@ -232,17 +232,13 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
             node_of[m] = Some(ni);
         }
     }
-    // Concepts are independent of each other: made on two threads, then given unique ids in order.
-    let groups: Vec<&Vec<usize>> = groups.values().collect();
-    let (first, second) = groups.split_at(groups.len() / 2);
-    let make =
-        |part: &[&Vec<usize>]| part.iter().map(|m| make_concept(m, &globals, &facts, &strings)).collect::<Vec<_>>();
-    let mut nodes = std::thread::scope(|scope| {
-        let head = scope.spawn(|| make(first));
-        let tail = make(second);
-        let mut head = head.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        head.extend(tail);
-        head
+    // The concepts are made while another thread counts the sentences concepts share (for
+    // `related_to`, step 6), which needs only to know which node each candidate went to.
+    let n_nodes = groups.len();
+    let (mut nodes, shared) = std::thread::scope(|scope| {
+        let shared = scope.spawn(|| SharedSentences::count(&facts, &local_to_global, &node_of, n_nodes));
+        let nodes: Vec<Concept> = groups.values().map(|m| make_concept(m, &globals, &facts, &strings)).collect();
+        (nodes, shared.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
     });
     let mut used_ids: FxSet<String> = FxSet::default();
     for c in &mut nodes {
@@ -317,7 +313,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         .collect();
 
     // 6. related_to by PMI over sentence co-occurrence.
-    out_edges.extend(related_edges(&facts, &strings, &local_to_global, &node_of, &nodes, &typed_pairs));
+    out_edges.extend(related_edges(shared, &facts, &strings, &nodes, &typed_pairs));
 
     out_edges
         .sort_by(|x, y| (!x.rel.is_typed(), x.rel, &x.from, &x.to).cmp(&(!y.rel.is_typed(), y.rel, &y.from, &y.to)));
@@ -502,42 +498,68 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 
-/// Sentences two concepts share, and the first (note, sentence) holding both, for evidence.
-type PairStats = (u32, (usize, u32));
+/// Sentences two concepts share, and the first (note, sentence) holding both, for evidence. In
+/// 32-bit numbers, like the pair of node indices it is kept under: tens of thousands of pairs are
+/// counted in one map, and half the bytes are half the fresh memory to touch.
+type PairStats = (u32, (u32, u32));
 
+/// Sentence co-occurrence over the whole corpus, by node: what `related_to` is scored on.
+struct SharedSentences {
+    total_sentences: f64,
+    /// Mentions of each node.
+    occurrences: Vec<f64>,
+    /// (lower node, higher node) → stats.
+    pairs: FxMap<(u32, u32), PairStats>,
+}
+
+impl SharedSentences {
+    fn count(
+        facts: &[&NoteFacts],
+        local_to_global: &[Vec<usize>],
+        node_of: &[Option<usize>],
+        n_nodes: usize,
+    ) -> SharedSentences {
+        let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
+        let mut occurrences: Vec<f64> = vec![0.0; n_nodes];
+        let pairs_at_most: usize = facts.iter().map(|f| f.cooccurrence.len()).sum();
+        let mut pairs: FxMap<(u32, u32), PairStats> =
+            FxMap::with_capacity_and_hasher(pairs_at_most, Default::default());
+        for (ni, f) in facts.iter().enumerate() {
+            for (li, t) in f.terms.iter().enumerate() {
+                if let Some(n) = node_of[local_to_global[ni][li]] {
+                    occurrences[n] += t.count as f64;
+                }
+            }
+            for c in &f.cooccurrence {
+                let (Some(a), Some(b)) =
+                    (node_of[local_to_global[ni][c.a as usize]], node_of[local_to_global[ni][c.b as usize]])
+                else {
+                    continue;
+                };
+                if a == b {
+                    continue;
+                }
+                let k = if a < b { (a as u32, b as u32) } else { (b as u32, a as u32) };
+                pairs.entry(k).or_insert((0, (ni as u32, c.sentence))).0 += c.count;
+            }
+        }
+        SharedSentences { total_sentences, occurrences, pairs }
+    }
+}
+
+/// `related_to` edges by PMI over shared sentences, at most [`RELATED_PER_NODE`] per node, never
+/// between two concepts a typed relation already links.
 fn related_edges(
+    shared: SharedSentences,
     facts: &[&NoteFacts],
     strings: &[NoteStrings],
-    local_to_global: &[Vec<usize>],
-    node_of: &[Option<usize>],
     nodes: &[Concept],
     typed_pairs: &FxSet<(usize, usize)>,
 ) -> Vec<Relation> {
-    let total_sentences: f64 = facts.iter().map(|f| f.sentence_count as f64).sum::<f64>().max(1.0);
-    let mut occ: Vec<f64> = vec![0.0; nodes.len()];
-    let pairs_at_most: usize = facts.iter().map(|f| f.cooccurrence.len()).sum();
-    let mut pair: FxMap<(usize, usize), PairStats> = FxMap::with_capacity_and_hasher(pairs_at_most, Default::default());
-    for (ni, f) in facts.iter().enumerate() {
-        for (li, t) in f.terms.iter().enumerate() {
-            if let Some(n) = node_of[local_to_global[ni][li]] {
-                occ[n] += t.count as f64;
-            }
-        }
-        for c in &f.cooccurrence {
-            let (Some(a), Some(b)) =
-                (node_of[local_to_global[ni][c.a as usize]], node_of[local_to_global[ni][c.b as usize]])
-            else {
-                continue;
-            };
-            if a == b {
-                continue;
-            }
-            let k = if a < b { (a, b) } else { (b, a) };
-            pair.entry(k).or_insert((0, (ni, c.sentence))).0 += c.count;
-        }
-    }
-    let mut scored: Vec<(f64, usize, usize, (usize, u32))> = Vec::new();
+    let SharedSentences { total_sentences, occurrences: occ, pairs: pair } = shared;
+    let mut scored: Vec<(f64, usize, usize, (u32, u32))> = Vec::new();
     for (&(a, b), &(c, first)) in &pair {
+        let (a, b) = (a as usize, b as usize);
         if c < 2 || typed_pairs.contains(&(a, b)) {
             continue;
         }
@@ -557,6 +579,7 @@ fn related_edges(
         }
         per_node[a] += 1;
         per_node[b] += 1;
+        let ni = ni as usize;
         let f = facts[ni];
         let evidence: Vec<Evidence> = f
             .sentences
