@@ -70,19 +70,26 @@ impl std::fmt::Display for Damaged {
     }
 }
 
-/// Numbers each distinct string in the order first seen.
+/// Numbers each distinct string in the order first seen. The strings are shared (`Arc`): each
+/// copy is looked up by its address first, and only a copy not seen before by its text.
 #[derive(Default)]
 struct Table<'a> {
+    by_address: FxMap<*const u8, u32>,
     numbers: FxMap<&'a str, u32>,
     strings: Vec<&'a str>,
 }
 
 impl<'a> Table<'a> {
-    fn number(&mut self, s: &'a str) -> u32 {
-        *self.numbers.entry(s).or_insert_with(|| {
+    fn number(&mut self, s: &'a Arc<str>) -> u32 {
+        if let Some(&n) = self.by_address.get(&s.as_ptr()) {
+            return n;
+        }
+        let n = *self.numbers.entry(s).or_insert_with(|| {
             self.strings.push(s);
             (self.strings.len() - 1) as u32
-        })
+        });
+        self.by_address.insert(s.as_ptr(), n);
+        n
     }
 }
 
