@@ -22,20 +22,36 @@ struct Sets {
     generic: FxSet<&'static str>,
     function_chars: FxSet<char>,
     categories: FxMap<&'static str, Kind>,
+    /// The Chinese category words by first character, longest first: a text's category prefix is
+    /// found without looking up each of its prefixes.
+    chinese_categories_by_first: FxMap<char, Vec<(&'static str, Kind)>>,
     /// Bytes in the longest category word.
     longest_category: usize,
 }
 
 fn sets() -> &'static Sets {
     static S: OnceLock<Sets> = OnceLock::new();
-    S.get_or_init(|| Sets {
-        en_stop: set(EN_STOP),
-        zh_stop: set(ZH_STOP_WORDS),
-        meta: set(ZH_HEADING_META),
-        generic: set(ZH_HEADING_GENERIC),
-        function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
-        categories: CATEGORY_WORDS.iter().copied().collect(),
-        longest_category: CATEGORY_WORDS.iter().map(|(w, _)| w.len()).max().unwrap_or(0),
+    S.get_or_init(|| {
+        let categories: FxMap<&'static str, Kind> = CATEGORY_WORDS.iter().copied().collect();
+        let mut chinese_categories_by_first: FxMap<char, Vec<(&'static str, Kind)>> = FxMap::default();
+        for (&w, &k) in categories.iter().filter(|(w, _)| !w.is_ascii()) {
+            if let Some(c) = w.chars().next() {
+                chinese_categories_by_first.entry(c).or_default().push((w, k));
+            }
+        }
+        for words in chinese_categories_by_first.values_mut() {
+            words.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+        }
+        Sets {
+            en_stop: set(EN_STOP),
+            zh_stop: set(ZH_STOP_WORDS),
+            meta: set(ZH_HEADING_META),
+            generic: set(ZH_HEADING_GENERIC),
+            function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
+            longest_category: categories.keys().map(|w| w.len()).max().unwrap_or(0),
+            categories,
+            chinese_categories_by_first,
+        }
     })
 }
 
@@ -219,12 +235,8 @@ pub fn category_suffix(s: &str) -> Option<(&'static str, Kind)> {
 
 /// The longest Chinese category word `s` starts with, and the kind.
 pub fn category_prefix(s: &str) -> Option<Kind> {
-    let Sets { categories, longest_category, .. } = sets();
-    (1..=(*longest_category).min(s.len()))
-        .rev()
-        .filter(|&i| s.is_char_boundary(i))
-        .find_map(|i| categories.get_key_value(&s[..i]).filter(|(w, _)| !w.is_ascii()))
-        .map(|(_, k)| *k)
+    let words = sets().chinese_categories_by_first.get(&s.chars().next()?)?;
+    words.iter().find(|(w, _)| s.starts_with(w)).map(|&(_, k)| k)
 }
 
 /// Heading or bold text made only of generic heading words.
