@@ -201,7 +201,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
         }
     }
     let mut pairs: Vec<((usize, usize), usize)> = support.into_iter().collect();
-    pairs.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    pairs.sort_unstable_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     for ((a, b), n) in pairs {
         uf.union(a, b, 8, n, ESTABLISHED_MENTIONS);
     }
@@ -300,7 +300,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let mut out_edges: Vec<Relation> = edges
         .into_iter()
         .map(|((a, b, rel), mut e)| {
-            e.evidence.sort_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
+            e.evidence.sort_unstable_by(|x, y| (&x.path, x.line).cmp(&(&y.path, y.line)));
             Relation {
                 from: nodes[a].id.clone(),
                 to: nodes[b].id.clone(),
@@ -315,8 +315,9 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     // 6. related_to by PMI over sentence co-occurrence.
     out_edges.extend(related_edges(shared, &facts, &strings, &nodes, &typed_pairs));
 
-    out_edges
-        .sort_by(|x, y| (!x.rel.is_typed(), x.rel, &x.from, &x.to).cmp(&(!y.rel.is_typed(), y.rel, &y.from, &y.to)));
+    out_edges.sort_unstable_by(|x, y| {
+        (!x.rel.is_typed(), x.rel, &x.from, &x.to).cmp(&(!y.rel.is_typed(), y.rel, &y.from, &y.to))
+    });
     ConceptGraph::new(nodes, out_edges)
 }
 
@@ -570,7 +571,7 @@ fn related_edges(
         }
         scored.push((pmi * (1.0 + c as f64).ln(), a, b, first));
     }
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+    scored.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then((x.1, x.2).cmp(&(y.1, y.2))));
     let mut per_node: Vec<usize> = vec![0; nodes.len()];
     let mut out = Vec::new();
     for (score, a, b, (ni, si)) in scored {

@@ -622,7 +622,7 @@ impl<'a> Extractor<'a> {
             .filter(|(s, (c, _, _))| *c >= 2 && container.get(*s).is_none_or(|m| m < c))
             .map(|(s, (_, n, _))| (*s, *n == 1))
             .collect();
-        chosen.sort();
+        chosen.sort_unstable();
         let chosen: Vec<(String, bool)> = chosen
             .into_iter()
             // A single very common dictionary word (问题, 模型, 训练) is general language, not a term.
@@ -743,7 +743,7 @@ impl<'a> Extractor<'a> {
                 }
             }
         }
-        forms.sort();
+        forms.sort_unstable();
         forms.dedup_by(|a, b| a.0 == b.0);
         self.matcher = FormMatcher::new(forms);
     }
@@ -913,12 +913,12 @@ impl<'a> Extractor<'a> {
         }
         // Co-occurrence records.
         let mut sid_to_unit: Vec<(u32, usize)> = self.sentence_ids.iter().map(|(&u, &s)| (s, u)).collect();
-        sid_to_unit.sort();
+        sid_to_unit.sort_unstable();
         self.facts.sentences =
             sid_to_unit.iter().map(|&(_, u)| (self.units[u].line, self.units[u].orig.clone())).collect();
         let mut co: Vec<Cooc> =
             self.cooc.iter().map(|(&(a, b), &(count, sentence))| Cooc { a, b, count, sentence }).collect();
-        co.sort_by_key(|c| (c.a, c.b));
+        co.sort_unstable_by_key(|c| (c.a, c.b));
         self.facts.cooccurrence = co;
     }
 
