@@ -68,11 +68,14 @@ fn main() -> anyhow::Result<()> {
     let _ = build_graph(&refs);
     let rebuild_time = t.elapsed();
 
-    // What the index stores after a full build: every note's facts and the merged graph, as JSON.
+    // What the index stores after a full build: every note's facts and the merged graph, in the
+    // stored (postcard) form.
     let t = Instant::now();
-    let facts_bytes: usize = facts.iter().map(|f| serde_json::to_vec(f).map_or(0, |v| v.len())).sum();
-    let graph_bytes = serde_json::to_vec(&graph).map_or(0, |v| v.len());
-    let write_time = t.elapsed();
+    let facts_bytes: usize = facts.iter().map(|f| postcard::to_allocvec(f).map_or(0, |v| v.len())).sum();
+    let facts_time = t.elapsed();
+    let t = Instant::now();
+    let graph_bytes = notegraph::concepts::stored::to_bytes(&graph).len();
+    let graph_time = t.elapsed();
     println!(
         "{} notes: dictionary load {:.1} ms (once), parse+chunk {:.1} ms, extraction {:.1} ms, merge {:.1} ms (again: {:.1} ms)",
         scan.notes.len(),
@@ -88,13 +91,15 @@ fn main() -> anyhow::Result<()> {
     println!("facts: {n_terms} note terms, {n_mentions} mentions, {n_cooc} co-occurrence pairs");
     let typed = graph.edges.iter().filter(|e| e.rel.is_typed()).count();
     println!(
-        "{} concepts, {} typed edges, {} related_to edges; facts {:.0} KiB, graph {:.0} KiB as JSON ({:.1} ms to serialise both)",
+        "{} concepts, {} typed edges, {} related_to edges; stored facts {:.0} KiB ({:.1} ms to serialise), \
+         graph {:.0} KiB ({:.1} ms)",
         graph.nodes.len(),
         typed,
         graph.edges.len() - typed,
         facts_bytes as f64 / 1024.0,
+        facts_time.as_secs_f64() * 1e3,
         graph_bytes as f64 / 1024.0,
-        write_time.as_secs_f64() * 1e3
+        graph_time.as_secs_f64() * 1e3
     );
     for (label, typed_only) in [("all edges", false), ("typed edges only", true)] {
         let deg = graph.degrees(typed_only);
