@@ -445,7 +445,9 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
     let aliases: Vec<String> = ranked.iter().map(|r| r.0.to_string()).collect();
 
     let mut kinds: Vec<(Kind, u32)> = Vec::new();
-    let mut mentions: Vec<Mention> = Vec::new();
+    // (note, line, chunk): the notes are in path order, so this sorts as (path, line) does,
+    // without comparing paths; the shared strings are cloned only for the mentions kept.
+    let mut mentions: Vec<(usize, usize, u32)> = Vec::new();
     let mut notes: Vec<usize> = Vec::new();
     let mut best_def: Option<(u8, bool, Definition)> = None;
     let mut home: Option<Mention> = None;
@@ -459,9 +461,7 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
             if (t.count > 0 || t.home.is_some()) && !notes.contains(&ni) {
                 notes.push(ni);
             }
-            for x in &t.mentions {
-                mentions.push(Mention { chunk_id: s.chunk(x.chunk), path: s.path.clone(), line: x.line });
-            }
+            mentions.extend(t.mentions.iter().map(|x| (ni, x.line, x.chunk)));
             if let Some(h) = &t.home
                 && home.is_none()
             {
@@ -484,8 +484,13 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
             }
         }
     }
-    mentions.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    mentions.dedup_by(|a, b| a.path == b.path && a.line == b.line);
+    // Stable, so that of two mentions on one line the first seen is kept, as before.
+    mentions.sort_by_key(|&(ni, line, _)| (ni, line));
+    mentions.dedup_by_key(|&mut (ni, line, _)| (ni, line));
+    let mentions: Vec<Mention> = mentions
+        .into_iter()
+        .map(|(ni, line, chunk)| Mention { chunk_id: strings[ni].chunk(chunk), path: strings[ni].path.clone(), line })
+        .collect();
     let kind = kinds
         .into_iter()
         .filter(|(k, _)| *k != Kind::Unknown)
