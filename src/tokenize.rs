@@ -345,28 +345,31 @@ impl Vocabulary {
     /// Merges per-note contributions. A fold key is kept only when the corpus spells it in more
     /// than one way.
     pub fn merge<'a>(notes: impl IntoIterator<Item = &'a NoteVocabulary>) -> Self {
-        let mut domain = BTreeSet::new();
-        let mut variants: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
-        let mut pairs: BTreeSet<(String, String)> = BTreeSet::new();
+        // Each distinct word and pair once: the notes share most of theirs.
+        let mut domain: BTreeSet<&str> = BTreeSet::new();
+        let mut terms: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut pairs: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
         for n in notes {
-            domain.extend(n.domain_terms.iter().cloned());
-            for t in &n.latin_terms {
-                let key = fold_key(t);
-                if key.chars().count() >= 2 {
-                    variants.entry(key).or_default().insert(vec![t.clone()]);
-                }
+            domain.extend(n.domain_terms.iter().map(String::as_str));
+            terms.extend(n.latin_terms.iter().map(String::as_str));
+            pairs.extend(n.latin_pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())));
+        }
+        let mut variants: BTreeMap<String, BTreeSet<Vec<String>>> = BTreeMap::new();
+        for t in terms {
+            let key = fold_key(t);
+            if key.chars().count() >= 2 {
+                variants.entry(key).or_default().insert(vec![t.to_string()]);
             }
-            pairs.extend(n.latin_pairs.iter().cloned());
         }
         // A pair spelling counts only where its key is also seen as one term ("layer norm" ~ "layernorm").
         for (a, b) in pairs {
             let key = fold_key(&format!("{a}{b}"));
             if let Some(set) = variants.get_mut(&key) {
-                set.insert(vec![a, b]);
+                set.insert(vec![a.to_string(), b.to_string()]);
             }
         }
         variants.retain(|_, forms| forms.len() > 1);
-        Vocabulary { domain_terms: domain.into_iter().collect(), variants }
+        Vocabulary { domain_terms: domain.into_iter().map(str::to_string).collect(), variants }
     }
 
     /// Spellings (token sequences) the corpus uses for what the query writes as `words`
