@@ -256,14 +256,7 @@ pub fn build_graph(facts: &[&NoteFacts]) -> ConceptGraph {
     let mut edges: FxMap<(usize, usize, Rel), EdgeAcc> = FxMap::default();
     for (ni, f) in facts.iter().enumerate() {
         for r in &f.relations {
-            let (Some(a), Some(b)) =
-                (node_of[local_to_global[ni][r.from as usize]], node_of[local_to_global[ni][r.to as usize]])
-            else {
-                continue;
-            };
-            if a == b {
-                continue;
-            }
+            let Some((a, b)) = node_pair(&node_of, &local_to_global[ni], r.from, r.to) else { continue };
             let (a, b) = if r.rel.is_symmetric() && b < a { (b, a) } else { (a, b) };
             let e = edges.entry((a, b, r.rel)).or_default();
             e.miss *= 1.0 - r.confidence.clamp(0.0, 0.99);
@@ -504,6 +497,12 @@ fn make_concept(members: &[usize], globals: &[Global], facts: &[&NoteFacts], str
     Concept { id, label, aliases, kind, mentions, definition: best_def.map(|(_, _, d)| d), notes: notes.len(), home }
 }
 
+/// The nodes two of a note's terms (by local id) went to, if both are concepts and not the same one.
+fn node_pair(node_of: &[Option<usize>], local_to_global: &[usize], a: u32, b: u32) -> Option<(usize, usize)> {
+    let (a, b) = (node_of[local_to_global[a as usize]]?, node_of[local_to_global[b as usize]]?);
+    (a != b).then_some((a, b))
+}
+
 /// Sentences two concepts share, and the first (note, sentence) holding both, for evidence. In
 /// 32-bit numbers, like the pair of node indices it is kept under: tens of thousands of pairs are
 /// counted in one map, and half the bytes are half the fresh memory to touch.
@@ -537,14 +536,7 @@ impl SharedSentences {
                 }
             }
             for c in &f.cooccurrence {
-                let (Some(a), Some(b)) =
-                    (node_of[local_to_global[ni][c.a as usize]], node_of[local_to_global[ni][c.b as usize]])
-                else {
-                    continue;
-                };
-                if a == b {
-                    continue;
-                }
+                let Some((a, b)) = node_pair(node_of, &local_to_global[ni], c.a, c.b) else { continue };
                 let k = if a < b { (a as u32, b as u32) } else { (b as u32, a as u32) };
                 pairs.entry(k).or_insert((0, (ni as u32, c.sentence))).0 += c.count;
             }
