@@ -557,6 +557,9 @@ impl<'a> Extractor<'a> {
         let bytes: usize = self.units.iter().map(|u| u.norm.len()).sum();
         let mut counts: FxMap<&str, (u32, u8, [u8; 3])> =
             FxMap::with_capacity_and_hasher(bytes / 10, Default::default());
+        // Reused from run to run.
+        let mut words: Vec<&str> = Vec::new();
+        let mut info: Vec<(usize, bool, bool)> = Vec::new();
         for u in &self.units {
             // n-grams never cross a non-Chinese character: jieba cuts each Chinese run alone.
             for run in cjk_runs(&u.norm) {
@@ -564,11 +567,15 @@ impl<'a> Extractor<'a> {
                 if run.chars().nth(1).is_none() {
                     continue;
                 }
-                let words: Vec<&str> = jb.cut(run, true).into_iter().map(|t| t.word).collect();
+                words.clear();
+                words.extend(jb.cut(run, true).into_iter().map(|t| t.word));
                 let base = run.as_ptr() as usize;
                 // Per word, once: its length in characters and whether it may open / close an n-gram.
-                let info: Vec<(usize, bool, bool)> =
-                    words.iter().map(|w| (w.chars().count(), ngram_start_ok(w), ngram_end_ok(w))).collect();
+                info.clear();
+                info.extend(words.iter().map(|w| {
+                    let (start, end) = ngram_bounds(w);
+                    (w.chars().count(), start, end)
+                }));
                 for i in 0..words.len() {
                     if !info[i].1 {
                         continue;
@@ -1356,22 +1363,17 @@ fn general_freq(word: &str) -> usize {
     if jb.has_word(word) { jb.suggest_freq(word) } else { 0 }
 }
 
-/// Whether an n-gram may open with this word: not a function character, stop word or numeral.
-fn ngram_start_ok(first: &str) -> bool {
-    let fc = first.chars().next().unwrap_or(' ');
-    !is_zh_function_char(fc)
-        && !is_zh_stop_word(first)
-        && !first.chars().all(|c| "一二三四五六七八九十两几多少".contains(c))
-}
-
-/// Whether an n-gram may close with this word: not a function or locative character, stop word or
-/// heading word (`介绍`).
-fn ngram_end_ok(last: &str) -> bool {
-    let lc = last.chars().next_back().unwrap_or(' ');
-    !is_zh_function_char(lc)
-        && !ZH_END_CHARS.contains(&lc)
-        && !is_zh_stop_word(last)
-        && !super::lexicon::is_heading_meta(last)
+/// Whether an n-gram may open with this word (not a function character, stop word or numeral) and
+/// whether it may close with it (not a function or locative character, stop word or heading word
+/// such as `介绍`).
+fn ngram_bounds(word: &str) -> (bool, bool) {
+    let flags = super::lexicon::zh_word_flags(word);
+    let fc = word.chars().next().unwrap_or(' ');
+    let lc = word.chars().next_back().unwrap_or(' ');
+    let start =
+        !is_zh_function_char(fc) && !flags.stop && !word.chars().all(|c| "一二三四五六七八九十两几多少".contains(c));
+    let end = !is_zh_function_char(lc) && !ZH_END_CHARS.contains(&lc) && !flags.stop && !flags.heading_meta;
+    (start, end)
 }
 
 /// A Chinese string usable as a term on its own.

@@ -21,6 +21,9 @@ struct Sets {
     meta: FxSet<&'static str>,
     generic: FxSet<&'static str>,
     function_chars: FxSet<char>,
+    /// Chinese stop words and heading meta words, one lookup for both (n-gram bounds ask both of
+    /// every word of every note).
+    zh_word_flags: FxMap<&'static str, ZhWordFlags>,
     categories: FxMap<&'static str, Kind>,
     /// The Chinese category words by first character, longest first: a text's category prefix is
     /// found without looking up each of its prefixes.
@@ -48,11 +51,35 @@ fn sets() -> &'static Sets {
             meta: set(ZH_HEADING_META),
             generic: set(ZH_HEADING_GENERIC),
             function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
+            zh_word_flags: {
+                let mut m: FxMap<&'static str, ZhWordFlags> = FxMap::default();
+                for &w in ZH_STOP_WORDS {
+                    m.entry(w).or_default().stop = true;
+                }
+                for &w in ZH_HEADING_META {
+                    m.entry(w).or_default().heading_meta = true;
+                }
+                m
+            },
             longest_category: categories.keys().map(|w| w.len()).max().unwrap_or(0),
             categories,
             chinese_categories_by_first,
         }
     })
+}
+
+/// What the general lists say of one Chinese word.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct ZhWordFlags {
+    /// In the stop list ([`is_zh_stop_word`]).
+    pub stop: bool,
+    /// A heading meta word ([`is_heading_meta`]).
+    pub heading_meta: bool,
+}
+
+/// [`is_zh_stop_word`] and [`is_heading_meta`] of `w` in one lookup.
+pub fn zh_word_flags(w: &str) -> ZhWordFlags {
+    sets().zh_word_flags.get(w).copied().unwrap_or_default()
 }
 
 pub fn is_heading_meta(w: &str) -> bool {
@@ -331,5 +358,15 @@ mod tests {
         assert_eq!(trim_generic_suffix("LLM 概念"), "LLM");
         assert_eq!(trim_generic_suffix("分布式训练"), "分布式训练");
         assert_eq!(category_suffix("前置层归一化方法"), Some(("方法", Kind::Method)));
+    }
+
+    #[test]
+    fn word_flags_agree_with_the_lists() {
+        for &w in ZH_STOP_WORDS.iter().chain(ZH_HEADING_META).chain(["微调", "", "the"].iter()) {
+            let f = zh_word_flags(w);
+            assert_eq!((f.stop, f.heading_meta), (is_zh_stop_word(w), is_heading_meta(w)), "{w}");
+        }
+        assert!(zh_word_flags("介绍").heading_meta);
+        assert_eq!(zh_word_flags("微调"), ZhWordFlags::default());
     }
 }
