@@ -497,9 +497,7 @@ fn write_lexical(
     let total = prepared.len();
     for (i, p) in prepared.iter().enumerate() {
         writer.delete_note(&p.source.rel_path);
-        for c in &p.chunks {
-            writer.add_chunk(c, &p.title)?;
-        }
+        writer.add_note_chunks(&p.chunks, &p.title)?;
         report.chunks_written += p.chunks.len();
         progress(Progress::Indexing { done: i + 1, total });
     }
