@@ -723,7 +723,7 @@ impl<'a> Extractor<'a> {
                     found.push(ArgumentCue::Phrase(part.to_string()));
                 }
             }
-            for m in enum_cue_re().find_iter(s) {
+            for m in enum_cues(s) {
                 let head = m.as_str().split(',').next().unwrap_or("");
                 found.push(ArgumentCue::Phrase(head.to_string()));
             }
@@ -1282,9 +1282,23 @@ fn cue_re() -> &'static Regex {
     })
 }
 
+/// The words that open an enumeration after a comma (`…的方法，包括 A、B`).
+const ENUM_CUE_WORDS: [&str; 5] = ["包括", "例如", "比如", "如", "诸如"];
+
 fn enum_cue_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"[\p{Han}]+,\s*(?:包括|例如|比如|如|诸如)").expect("valid regex"))
+}
+
+/// The matches of [`enum_cue_re`] in `s`. Most sentences have no comma followed by a cue word, and
+/// are not searched: the regex would look back from every `如` (`如何`, `例如`) for the run of
+/// Chinese characters before it.
+fn enum_cues(s: &str) -> impl Iterator<Item = regex::Match<'_>> {
+    let cued = s.match_indices(',').any(|(i, _)| {
+        let rest = s[i + 1..].trim_start();
+        ENUM_CUE_WORDS.iter().any(|w| rest.starts_with(w))
+    });
+    cued.then(|| enum_cue_re().find_iter(s)).into_iter().flatten()
 }
 
 /// Maximal runs of Chinese characters.
@@ -1826,6 +1840,26 @@ mod tests {
     use super::*;
     use crate::chunk::chunk_note;
     use crate::markdown::parse;
+
+    #[test]
+    fn enumeration_cues_skip_only_sentences_the_regex_cannot_match() {
+        for s in [
+            "常见的归一化方法,包括LayerNorm和RMSNorm",
+            "激活函数,  例如ReLU, 比如GELU",
+            "如何选择激活函数,如ReLU",
+            "位置编码,诸如RoPE,如ALiBi",
+            "如何训练",
+            "例如,包括",
+            "A,如B",
+            "没有逗号的句子如此",
+        ] {
+            let by_regex: Vec<&str> = enum_cue_re().find_iter(s).map(|m| m.as_str()).collect();
+            let ours: Vec<&str> = enum_cues(s).map(|m| m.as_str()).collect();
+            assert_eq!(ours, by_regex, "{s}");
+        }
+        assert_eq!(enum_cues("如何选择激活函数,如ReLU").count(), 1);
+        assert_eq!(enum_cues("例如ReLU和GELU").count(), 0);
+    }
 
     fn facts(src: &str) -> NoteFacts {
         let note = parse(src);
