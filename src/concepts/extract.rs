@@ -797,7 +797,8 @@ impl<'a> Extractor<'a> {
             let norm = std::mem::take(&mut self.units[ui].norm);
             let skeleton = std::mem::take(&mut self.units[ui].skeleton);
             let cues = self.units[ui].cues.take();
-            let orig = self.units[ui].orig.clone();
+            // Put back at the end of the step (the co-occurrence records below keep some).
+            let orig = std::mem::take(&mut self.units[ui].orig);
             let chunk_id = self.chunk_at(line, section);
             let subject = section.and_then(|s| self.section_subject[s]);
             let context_subject = section.and_then(|s| self.context_subject[s]);
@@ -843,6 +844,7 @@ impl<'a> Extractor<'a> {
             self.definition(&norm, &spans, &orig, line, section, subject, &mut section_first_sentence);
 
             if kind == BlockKind::Table {
+                self.units[ui].orig = orig;
                 continue;
             }
             // Facts stated by a bracket: `方法（A、B和C）`, `两个 X（分别是 A 之后和 B 之后）`.
@@ -917,12 +919,13 @@ impl<'a> Extractor<'a> {
                 pending = Some(ListIntro { parent, rel, depth: d, block, sentence: orig.clone() });
             }
             prev_block = block;
+            self.units[ui].orig = orig;
         }
         // Co-occurrence records.
         let mut sid_to_unit: Vec<(u32, usize)> = self.sentence_ids.iter().map(|(&u, &s)| (s, u)).collect();
         sid_to_unit.sort_unstable();
         self.facts.sentences =
-            sid_to_unit.iter().map(|&(_, u)| (self.units[u].line, self.units[u].orig.clone())).collect();
+            sid_to_unit.iter().map(|&(_, u)| (self.units[u].line, std::mem::take(&mut self.units[u].orig))).collect();
         let mut co: Vec<Cooc> =
             self.cooc.iter().map(|(&(a, b), &(count, sentence))| Cooc { a, b, count, sentence }).collect();
         co.sort_unstable_by_key(|c| (c.a, c.b));
