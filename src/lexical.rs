@@ -444,9 +444,9 @@ impl LexicalWriter<'_> {
         Ok(())
     }
 
-    /// Adds a note's chunks, handed to the indexing thread in one batch: one wake-up of that
-    /// thread per note, not per chunk (with another thread busy on the second core, as the concept
-    /// graph's is, every wake-up costs a little).
+    /// Adds a note's chunks, handed to tantivy's indexing thread in one batch: one send per note
+    /// instead of one per chunk (a cold index of the 93-note corpus without the concept graph:
+    /// 256 → 245 ms).
     pub fn add_note_chunks(&mut self, chunks: &[Chunk], title: &str) -> Result<()> {
         let docs: Vec<UserOperation<TantivyDocument>> =
             chunks.iter().map(|c| UserOperation::Add(self.chunk_document(c, title))).collect();
