@@ -1290,7 +1290,7 @@ const ENUM_CUE_WORDS: [&str; 5] = ["包括", "例如", "比如", "如", "诸如"
 
 fn enum_cue_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[\p{Han}]+,\s*(?:包括|例如|比如|如|诸如)").expect("valid regex"))
+    RE.get_or_init(|| Regex::new(&format!(r"[\p{{Han}}]+,\s*(?:{})", ENUM_CUE_WORDS.join("|"))).expect("valid regex"))
 }
 
 /// The matches of [`enum_cue_re`] in `s`. Most sentences have no comma followed by a cue word, and

@@ -17,12 +17,10 @@ fn set(words: &'static [&'static str]) -> FxSet<&'static str> {
 /// Set and map lookups for the lists below (they are consulted for every candidate and mention).
 struct Sets {
     en_stop: FxSet<&'static str>,
-    zh_stop: FxSet<&'static str>,
-    meta: FxSet<&'static str>,
     generic: FxSet<&'static str>,
     function_chars: FxSet<char>,
-    /// Chinese stop words and heading meta words, one lookup for both (n-gram bounds ask both of
-    /// every word of every note).
+    /// Chinese stop words and heading meta words: one lookup answers both (n-gram bounds ask both
+    /// of every word of every note).
     zh_word_flags: FxMap<&'static str, ZhWordFlags>,
     categories: FxMap<&'static str, Kind>,
     /// The Chinese category words by first character, longest first: a text's category prefix is
@@ -47,8 +45,6 @@ fn sets() -> &'static Sets {
         }
         Sets {
             en_stop: set(EN_STOP),
-            zh_stop: set(ZH_STOP_WORDS),
-            meta: set(ZH_HEADING_META),
             generic: set(ZH_HEADING_GENERIC),
             function_chars: ZH_FUNCTION_CHARS.iter().copied().collect(),
             zh_word_flags: {
@@ -83,7 +79,7 @@ pub fn zh_word_flags(w: &str) -> ZhWordFlags {
 }
 
 pub fn is_heading_meta(w: &str) -> bool {
-    sets().meta.contains(w)
+    zh_word_flags(w).heading_meta
 }
 
 pub fn is_heading_generic_word(w: &str) -> bool {
@@ -322,7 +318,7 @@ pub fn is_zh_function_char(c: char) -> bool {
 }
 
 pub fn is_zh_stop_word(w: &str) -> bool {
-    sets().zh_stop.contains(w)
+    zh_word_flags(w).stop
 }
 
 #[cfg(test)]
@@ -364,7 +360,8 @@ mod tests {
     fn word_flags_agree_with_the_lists() {
         for &w in ZH_STOP_WORDS.iter().chain(ZH_HEADING_META).chain(["微调", "", "the"].iter()) {
             let f = zh_word_flags(w);
-            assert_eq!((f.stop, f.heading_meta), (is_zh_stop_word(w), is_heading_meta(w)), "{w}");
+            assert_eq!((f.stop, f.heading_meta), (ZH_STOP_WORDS.contains(&w), ZH_HEADING_META.contains(&w)), "{w}");
+            assert_eq!((is_zh_stop_word(w), is_heading_meta(w)), (f.stop, f.heading_meta), "{w}");
         }
         assert!(zh_word_flags("介绍").heading_meta);
         assert_eq!(zh_word_flags("微调"), ZhWordFlags::default());
