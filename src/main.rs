@@ -212,8 +212,26 @@ fn main() -> ExitCode {
             commands::eval(&ctx, &EvalArgs { queries, mode, fusion, k, json, runs_out })
         }
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let code = match result {
+        Ok(code) => code,
         Err(e) => commands::report_error(&e),
+    };
+    exit_without_teardown(code)
+}
+
+/// Ends the process without the allocator's teardown. On the way out mimalloc hands its freed
+/// pages back to the system one `madvise` at a time (about 650 calls, 120 MB, after a cold index
+/// of the 93-note test corpus), work the kernel does anyway when the process ends: skipping it
+/// shortens that exit by about 4 ms (2 ms without the concept graph). Every command has closed
+/// what it wrote by the time it returns; only stdout's buffer is left to flush.
+fn exit_without_teardown(code: u8) -> ExitCode {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    #[cfg(target_os = "linux")]
+    // SAFETY: `_exit` ends the process at once; nothing after this point needs to run.
+    unsafe {
+        libc::_exit(i32::from(code))
     }
+    #[cfg(not(target_os = "linux"))]
+    ExitCode::from(code)
 }

@@ -15,7 +15,6 @@ pub use search_cmd::{AskArgs, EvalArgs, SearchArgs, ask, eval, search};
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -302,7 +301,7 @@ pub(crate) fn print_json(v: &serde_json::Value) -> Result<()> {
 }
 
 /// Maps a library error to the exit status, after printing it.
-pub fn report_error(e: &Error) -> ExitCode {
+pub fn report_error(e: &Error) -> u8 {
     eprintln!("notegraph: error: {e}");
-    ExitCode::from(2)
+    2
 }
