@@ -90,7 +90,7 @@ fn take_preloaded() -> Option<Jieba> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DictionaryUse {
     /// The concept extractor runs in this process too: the analyzer adds its domain terms to a
-    /// copy (about 30 MB more resident; 8 ms in a fast run, tens of ms when memory is slow).
+    /// copy (about 30 MB more resident; 6–7 ms in a fast run, tens of ms when memory is slow).
     Shared,
     /// Nothing else needs it: the analyzer adds its terms to the loaded dictionary itself. (Should
     /// the default dictionary be wanted after all, it is loaded again: slower, never wrong.)
