@@ -33,7 +33,7 @@ use crate::corpus::{self, Corpus, NoteSource, Skipped};
 use crate::error::{Error, Result};
 use crate::lexical::LexicalIndex;
 use crate::markdown::{self, ParsedNote};
-use crate::tokenize::{Analyzer, DictionaryUse, NoteVocabulary, TOKENIZER_VERSION, Vocabulary};
+use crate::tokenize::{Analyzer, NoteVocabulary, TOKENIZER_VERSION, Vocabulary};
 use crate::vectors::{TextEmbedder, VectorSet};
 
 /// Bump when the layout or the meaning of stored data changes: older indexes are rebuilt.
@@ -310,7 +310,7 @@ impl Store {
         if let Some(reason) = rebuild_reason(&manifest) {
             return Err(Error::index(dir, format!("{reason}; run `notegraph index` to rebuild it")));
         }
-        let analyzer = Analyzer::new(&manifest.vocabulary.domain_terms, DictionaryUse::Exclusive);
+        let analyzer = Analyzer::new(&manifest.vocabulary.domain_terms);
         let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR), analyzer)?;
         Ok(Store { dir: dir.to_path_buf(), manifest, lexical })
     }
@@ -426,14 +426,6 @@ impl Store {
         // written: the two read the same parsed notes and share nothing else.
         // The graph's threads keep out of the write's way until it ends.
         let lexical_write = LexicalWrite::default();
-        // The concept extractor reads jieba's default dictionary as it is, so the lexical analyzer
-        // adds the domain terms to a copy of it. When no changed note is to be extracted, the
-        // analyzer takes the loaded dictionary instead. (Should unchanged notes need extracting
-        // after all, their stored facts being lost, the extractor loads it again: slower, not wrong.)
-        let dictionary = match options.concept_graph && !prepared.is_empty() {
-            true => DictionaryUse::Shared,
-            false => DictionaryUse::Exclusive,
-        };
         let (written, extraction) = std::thread::scope(|scope| {
             let extraction = scope.spawn(|| match options.concept_graph {
                 true => build_graph_files(dir, &entries, &prepared, &unchanged, &lexical_write),
@@ -442,7 +434,7 @@ impl Store {
             let written = {
                 // Ended however the write ends, a panic included: workers wait on it.
                 let _ends = lexical_write.ends_when_dropped();
-                write_lexical(&lexical_dir, &vocabulary, dictionary, &prepared, &mut report, progress)
+                write_lexical(&lexical_dir, &vocabulary, &prepared, &mut report, progress)
             };
             let lexical_done = Instant::now();
             let extraction = extraction.join();
@@ -489,12 +481,11 @@ impl Store {
 fn write_lexical(
     lexical_dir: &Path,
     vocabulary: &Vocabulary,
-    dictionary: DictionaryUse,
     prepared: &[PreparedNote],
     report: &mut UpdateReport,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<LexicalIndex> {
-    let analyzer = Analyzer::new(&vocabulary.domain_terms, dictionary);
+    let analyzer = Analyzer::new(&vocabulary.domain_terms);
     let lexical = LexicalIndex::open_or_create(lexical_dir, analyzer)?;
     if report.lexical_noop() {
         return Ok(lexical);

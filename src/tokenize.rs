@@ -2,14 +2,15 @@
 //! corpus-derived vocabulary that goes with it (domain terms for jieba, spelling variants to fold).
 //!
 //! Text is NFKC-normalised character by character (full-width letters, Kangxi radicals), cut into
-//! runs: CJK runs go through jieba in search mode (a word and its dictionary sub-words), Latin runs
+//! runs: in CJK runs the corpus's domain terms are matched first (longest first) and the text
+//! between them goes through jieba in search mode (a word and its dictionary sub-words), Latin runs
 //! become technical terms kept whole (`rmsnorm`, `top-p`, `gpt-4`) plus their parts when joined by
 //! `-`, `_` or `.` (`top`, `p`). Everything is lower-cased; white space and punctuation never become
 //! tokens. Offsets always point into the original text, so highlighting works on it.
 //!
 //! It owns no files: the vocabulary is built from parsed notes and serialised by whoever stores it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use jieba_rs::{Jieba, TokenizeMode};
@@ -20,7 +21,7 @@ use crate::chunk::is_cjk;
 use crate::markdown::ParsedNote;
 
 /// Bump when tokenization rules change: indexes built with another version are rebuilt.
-pub const TOKENIZER_VERSION: u32 = 1;
+pub const TOKENIZER_VERSION: u32 = 2;
 
 /// A token with byte offsets into the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +32,43 @@ pub struct Token {
     pub position: usize,
 }
 
-/// The mixed-language tokenizer. Cheap to clone (the dictionary is shared).
+/// The mixed-language tokenizer. Cheap to clone (the dictionary and the domain terms are shared).
 #[derive(Clone)]
 pub struct Analyzer {
-    jieba: Arc<Jieba>,
+    /// jieba's default dictionary, as loaded: the concept extractor reads the same one.
+    jieba: &'static Jieba,
+    domain: Arc<DomainTerms>,
+}
+
+/// The corpus's Chinese domain terms, matched in a CJK run before jieba cuts the rest. (Adding them
+/// to jieba's dictionary instead would need a copy of it beside the one the concept extractor
+/// reads: 30 MB, and 6–7 ms to make in a fast run.)
+struct DomainTerms {
+    /// First character → the terms starting with it, longest first. A run is scanned once; a bit
+    /// set of the first characters (BMP) passes over the rest. (An Aho-Corasick automaton over the
+    /// ~1,200 terms of the test corpus cost as much time as jieba's own cut, or 13 MB as a DFA.)
+    by_first: BTreeMap<char, Vec<Box<str>>>,
+    starts: Vec<u64>,
+    terms: HashSet<String>,
+}
+
+impl DomainTerms {
+    /// The leftmost, then longest, terms of `run`, as byte ranges, not overlapping.
+    fn find(&self, run: &str) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut skip_to = 0;
+        for (i, c) in run.char_indices() {
+            let code = c as usize;
+            if i < skip_to || code < 0x1_0000 && self.starts[code / 64] & (1 << (code % 64)) == 0 {
+                continue;
+            }
+            if let Some(t) = self.by_first.get(&c).and_then(|ts| ts.iter().find(|t| run[i..].starts_with(&***t))) {
+                found.push((i, i + t.len()));
+                skip_to = i + t.len();
+            }
+        }
+        found
+    }
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -59,55 +93,97 @@ const FUNCTION_CHARS: &[char] = &[
     '谁', '什',
 ];
 
-/// jieba with its default dictionary, unchanged, shared by everything in the process that needs
-/// it as it is (the concept extractor). Loaded once per process: parsing the dictionary takes about
-/// 0.1 s.
+/// jieba with its default dictionary, loaded once per process (parsing the dictionary takes about
+/// 0.1 s) and shared by the tokenizer and the concept extractor.
 pub fn base_jieba() -> &'static Jieba {
-    BASE_JIEBA.get_or_init(|| take_preloaded().unwrap_or_default())
+    BASE_JIEBA.get_or_init(Jieba::new)
 }
 
 static BASE_JIEBA: std::sync::OnceLock<Jieba> = std::sync::OnceLock::new();
 
-/// The dictionary [`preload_dictionary`] is loading, until someone takes it.
-static PRELOAD: std::sync::Mutex<Option<std::thread::JoinHandle<Jieba>>> = std::sync::Mutex::new(None);
-
 /// Starts loading jieba's dictionary on a background thread, so that work which does not need it
-/// yet (reading and parsing notes) overlaps the load. A no-op once it is loaded or loading.
+/// yet (reading and parsing notes) overlaps the load. A no-op once it is loaded.
 pub fn preload_dictionary() {
-    let Ok(mut slot) = PRELOAD.lock() else { return };
-    if BASE_JIEBA.get().is_none() && slot.is_none() {
-        *slot = std::thread::Builder::new().spawn(Jieba::new).ok();
+    if BASE_JIEBA.get().is_none() {
+        std::thread::spawn(|| {
+            base_jieba();
+        });
     }
 }
 
-/// The preloaded dictionary (waiting for the load to end), if a load was started and nobody took it.
-fn take_preloaded() -> Option<Jieba> {
-    let handle = PRELOAD.lock().ok()?.take()?;
-    handle.join().ok()
-}
-
-/// Who else in the process needs jieba's default dictionary unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DictionaryUse {
-    /// The concept extractor runs in this process too: the analyzer adds its domain terms to a
-    /// copy (about 30 MB more resident; 6–7 ms in a fast run, tens of ms when memory is slow).
-    Shared,
-    /// Nothing else needs it: the analyzer adds its terms to the loaded dictionary itself. (Should
-    /// the default dictionary be wanted after all, it is loaded again: slower, never wrong.)
-    Exclusive,
-}
-
 impl Analyzer {
-    /// jieba's default dictionary plus the given domain terms.
-    pub fn new(domain_terms: &[String], dictionary: DictionaryUse) -> Self {
-        let mut jieba = match (dictionary, BASE_JIEBA.get()) {
-            (DictionaryUse::Exclusive, None) => take_preloaded().unwrap_or_default(),
-            _ => base_jieba().clone(),
-        };
-        for t in domain_terms {
-            jieba.add_word(t, None, None);
+    /// jieba's default dictionary plus the given domain terms (only terms written in CJK
+    /// characters can match inside a CJK run; the others are Latin and kept whole anyway).
+    pub fn new(domain_terms: &[String]) -> Self {
+        let terms: HashSet<String> = domain_terms.iter().filter(|t| t.chars().all(is_cjk)).cloned().collect();
+        let mut by_first: BTreeMap<char, Vec<Box<str>>> = BTreeMap::new();
+        let mut starts = vec![0u64; 0x1_0000 / 64];
+        for t in &terms {
+            if let Some(c) = t.chars().next() {
+                by_first.entry(c).or_default().push(t.as_str().into());
+                if (c as usize) < 0x1_0000 {
+                    starts[c as usize / 64] |= 1 << (c as usize % 64);
+                }
+            }
         }
-        Self { jieba: Arc::new(jieba) }
+        for v in by_first.values_mut() {
+            v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        }
+        Self { jieba: base_jieba(), domain: Arc::new(DomainTerms { by_first, starts, terms }) }
+    }
+
+    /// jieba's search-mode tokens of a CJK run (offsets in characters of `run`), with the domain
+    /// terms matched first: each gives its 2- and 3-character words and then itself, as jieba's
+    /// search mode does for a dictionary word, and the text between them is cut by jieba.
+    fn cut_run<'r>(&self, run: &'r str) -> Vec<jieba_rs::Token<'r>> {
+        let found = self.domain.find(run);
+        if found.is_empty() {
+            return self.jieba.tokenize(run, TokenizeMode::Search, true);
+        }
+        let mut out = Vec::new();
+        let (mut last, mut last_char) = (0, 0);
+        let cut = |out: &mut Vec<jieba_rs::Token<'r>>, a: usize, b: usize, first_char: usize| {
+            for mut t in self.jieba.tokenize(&run[a..b], TokenizeMode::Search, true) {
+                (t.start, t.end) = (t.start + first_char, t.end + first_char);
+                (t.byte_start, t.byte_end) = (t.byte_start + a, t.byte_end + a);
+                out.push(t);
+            }
+        };
+        for (m_start, m_end) in found {
+            if m_start > last {
+                cut(&mut out, last, m_start, last_char);
+            }
+            let first_char = last_char + run[last..m_start].chars().count();
+            let word = &run[m_start..m_end];
+            let offsets: Vec<usize> = word.char_indices().map(|(b, _)| b).chain([word.len()]).collect();
+            let n = offsets.len() - 1;
+            for len in [2, 3].into_iter().filter(|&len| n > len) {
+                for i in 0..=n - len {
+                    let gram = &word[offsets[i]..offsets[i + len]];
+                    if self.jieba.has_word(gram) || self.domain.terms.contains(gram) {
+                        out.push(jieba_rs::Token {
+                            word: gram,
+                            start: first_char + i,
+                            end: first_char + i + len,
+                            byte_start: m_start + offsets[i],
+                            byte_end: m_start + offsets[i + len],
+                        });
+                    }
+                }
+            }
+            out.push(jieba_rs::Token {
+                word,
+                start: first_char,
+                end: first_char + n,
+                byte_start: m_start,
+                byte_end: m_end,
+            });
+            (last, last_char) = (m_end, first_char + n);
+        }
+        if last < run.len() {
+            cut(&mut out, last, run.len(), last_char);
+        }
+        out
     }
 
     /// Tokens of `text`, offsets into `text`.
@@ -145,7 +221,7 @@ impl Analyzer {
                 let run = &norm[start..end];
                 let char_starts: Vec<usize> = run.char_indices().map(|(b, _)| b).chain([run.len()]).collect();
                 let mut last_end = 0usize;
-                for t in self.jieba.tokenize(run, TokenizeMode::Search, true) {
+                for t in self.cut_run(run) {
                     let (s, e) = (start + char_starts[t.start], start + char_starts[t.end]);
                     let (os, oe) = span(s, e);
                     // Search mode emits sub-words before the word that contains them: they share its
@@ -410,7 +486,7 @@ mod tests {
 
     fn analyzer() -> &'static Analyzer {
         static A: std::sync::OnceLock<Analyzer> = std::sync::OnceLock::new();
-        A.get_or_init(|| Analyzer::new(&["低秩分解".to_string()], DictionaryUse::Shared))
+        A.get_or_init(|| Analyzer::new(&["低秩分解".to_string()]))
     }
 
     fn assert_clean(tokens: &[Token], text: &str) {
@@ -469,9 +545,28 @@ mod tests {
 
     #[test]
     fn domain_terms_change_segmentation() {
-        let plain = Analyzer::new(&[], DictionaryUse::Shared).terms("低秩分解");
+        let plain = Analyzer::new(&[]).terms("低秩分解");
         assert!(!plain.contains(&"低秩分解".to_string()), "{plain:?}");
         assert!(analyzer().terms("采用低秩分解的方式").contains(&"低秩分解".to_string()));
+    }
+
+    #[test]
+    fn a_domain_term_gives_its_dictionary_words_and_shares_their_position() {
+        let text = "我们采用低秩分解的方式";
+        let toks = analyzer().tokenize(text);
+        let term = toks.iter().find(|t| t.text == "低秩分解").expect("the term, whole");
+        assert_eq!(&text[term.start..term.end], "低秩分解");
+        // Its 2-character dictionary word comes before it, at the same position, as jieba's search
+        // mode gives a dictionary word's sub-words; the text around it is cut by jieba.
+        let sub = toks.iter().position(|t| t.text == "分解").expect("sub-word");
+        let whole = toks.iter().position(|t| t.text == "低秩分解").unwrap();
+        assert!(sub < whole && toks[sub].position == toks[whole].position, "{toks:?}");
+        assert_eq!(&text[toks[sub].start..toks[sub].end], "分解");
+        let t: Vec<&str> = toks.iter().map(|t| t.text.as_str()).collect();
+        assert!(t.contains(&"采用") && t.contains(&"方式"), "{t:?}");
+        let before = toks.iter().find(|t| t.text == "采用").unwrap();
+        let after = toks.iter().find(|t| t.text == "方式").unwrap();
+        assert!(before.position < term.position && term.position < after.position, "{toks:?}");
     }
 
     #[test]
