@@ -1,5 +1,6 @@
 //! The one tokenizer for Chinese, English and the mix, used at index time and at query time, and the
-//! corpus-derived vocabulary that goes with it (domain terms for jieba, spelling variants to fold).
+//! corpus-derived vocabulary that goes with it (domain terms matched ahead of jieba, spelling variants
+//! to fold).
 //!
 //! Text is NFKC-normalised character by character (full-width letters, Kangxi radicals), cut into
 //! runs: in CJK runs the corpus's domain terms are matched first (longest first) and the text
@@ -112,8 +113,8 @@ pub fn preload_dictionary() {
 }
 
 impl Analyzer {
-    /// jieba's default dictionary plus the given domain terms (only terms written in CJK
-    /// characters can match inside a CJK run; the others are Latin and kept whole anyway).
+    /// jieba's default dictionary, with the given domain terms matched ahead of it (only terms
+    /// written in CJK characters can match inside a CJK run; the others are Latin, kept whole anyway).
     pub fn new(domain_terms: &[String]) -> Self {
         let terms: HashSet<String> = domain_terms.iter().filter(|t| t.chars().all(is_cjk)).cloned().collect();
         let mut by_first: BTreeMap<char, Vec<Box<str>>> = BTreeMap::new();
