@@ -11,7 +11,7 @@
 //!
 //! It owns no files: the vocabulary is built from parsed notes and serialised by whoever stores it.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use jieba_rs::{Jieba, TokenizeMode};
@@ -50,10 +50,13 @@ struct DomainTerms {
     /// ~1,200 terms of the test corpus cost as much time as jieba's own cut, or 13 MB as a DFA.)
     by_first: BTreeMap<char, Vec<Box<str>>>,
     starts: Vec<u64>,
-    terms: HashSet<String>,
 }
 
 impl DomainTerms {
+    fn contains(&self, s: &str) -> bool {
+        s.chars().next().and_then(|c| self.by_first.get(&c)).is_some_and(|ts| ts.iter().any(|t| **t == *s))
+    }
+
     /// The leftmost, then longest, terms of `run`, as byte ranges, not overlapping.
     fn find(&self, run: &str) -> Vec<(usize, usize)> {
         let mut found = Vec::new();
@@ -116,12 +119,12 @@ impl Analyzer {
     /// jieba's default dictionary, with the given domain terms matched ahead of it (only terms
     /// written in CJK characters can match inside a CJK run; the others are Latin, kept whole anyway).
     pub fn new(domain_terms: &[String]) -> Self {
-        let terms: HashSet<String> = domain_terms.iter().filter(|t| t.chars().all(is_cjk)).cloned().collect();
+        let terms: BTreeSet<&str> = domain_terms.iter().map(String::as_str).filter(|t| t.chars().all(is_cjk)).collect();
         let mut by_first: BTreeMap<char, Vec<Box<str>>> = BTreeMap::new();
         let mut starts = vec![0u64; 0x1_0000 / 64];
-        for t in &terms {
+        for t in terms {
             if let Some(c) = t.chars().next() {
-                by_first.entry(c).or_default().push(t.as_str().into());
+                by_first.entry(c).or_default().push(t.into());
                 if (c as usize) < 0x1_0000 {
                     starts[c as usize / 64] |= 1 << (c as usize % 64);
                 }
@@ -130,7 +133,7 @@ impl Analyzer {
         for v in by_first.values_mut() {
             v.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         }
-        Self { jieba: base_jieba(), domain: Arc::new(DomainTerms { by_first, starts, terms }) }
+        Self { jieba: base_jieba(), domain: Arc::new(DomainTerms { by_first, starts }) }
     }
 
     /// jieba's search-mode tokens of a CJK run (offsets in characters of `run`), with the domain
@@ -161,7 +164,7 @@ impl Analyzer {
             for len in [2, 3].into_iter().filter(|&len| n > len) {
                 for i in 0..=n - len {
                     let gram = &word[offsets[i]..offsets[i + len]];
-                    if self.jieba.has_word(gram) || self.domain.terms.contains(gram) {
+                    if self.jieba.has_word(gram) || self.domain.contains(gram) {
                         out.push(jieba_rs::Token {
                             word: gram,
                             start: first_char + i,
