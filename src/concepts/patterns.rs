@@ -1198,6 +1198,11 @@ pub fn find_relations(skeleton: &str, cues: &SentenceCues, mentions: &[Span], ct
                 pos = me;
                 continue;
             }
+            // `超过0.9`, `优于 50%`: a comparison with a quantity, not with a concept.
+            if pat.rel == Rel::Outperforms && skeleton[cue_end..].trim_start().starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
             let group = |name: &str| caps.as_ref().and_then(|c| c.get_group_by_name(name)).map(|g| (g.start, g.end));
             // `X 的具体结构就是一个 Y`: a statement about an attribute of X, not that X is a Y.
             if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
@@ -1577,6 +1582,11 @@ mod tests {
         assert!(has(&v, "GQA", Rel::Outperforms, "MHA") && has(&v, "MQA", Rel::Outperforms, "MHA"), "{v:?}");
         let v = rels("[LN]用于[RNN]效果比较明显,但是在[CNN]上,效果不如[BN]。", None);
         assert!(has(&v, "BN", Rel::Outperforms, "LN"), "{v:?}");
+        // Exceeding a quantity compares with a number, not with the concept after it.
+        let v = rels("选取累计[概率]超过0.9的集合进行[采样]", None);
+        assert!(v.is_empty(), "{v:?}");
+        let v = rels("[GQA]超过[MHA]", None);
+        assert!(has(&v, "GQA", Rel::Outperforms, "MHA"), "{v:?}");
         let v = rels("2023年2月,[Meta]推出了[LLaMA]大模型", None);
         assert!(has(&v, "LLaMA", Rel::ProposedBy, "Meta"), "{v:?}");
         let v = rels("[AdapterFusion]解决了[灾难性遗忘]、[任务间干扰]和[训练不稳定]的问题", None);
