@@ -1208,6 +1208,16 @@ pub fn find_relations(skeleton: &str, cues: &SentenceCues, mentions: &[Span], ct
             if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
                 continue;
             }
+            // `每个专家都是一个…`: a clause with a subject of its own that names no concept says
+            // what that subject is, not what the sentence's topic is.
+            if pat.rel == Rel::IsA
+                && matches!(pat.from, Slot::Before | Slot::BeforeOrNext | Slot::BeforeOrClauseSubject)
+            {
+                let (clo, _) = sent.clause_of(ms);
+                if sent.before(ms, clo, 14).is_none() && !subjectless_prefix(&skeleton[clo..ms]) {
+                    continue;
+                }
+            }
             let Some((froms, fconf)) = resolve(&sent, pat.from, ms, me, &group, ctx) else { continue };
             let Some((tos, tconf)) = resolve(&sent, pat.to, ms, me, &group, ctx) else { continue };
             let conf = pat.confidence * fconf * tconf;
@@ -1563,6 +1573,11 @@ mod tests {
         assert!(has(&v, "GQA", Rel::IsA, "注意力") && has(&v, "MQA", Rel::IsA, "注意力"), "{v:?}");
         let v = rels("[LlaMa] 是一个[decoder only]的模型,训练语料主要以英文为主", None);
         assert!(has(&v, "LlaMa", Rel::IsA, "decoder only"), "{v:?}");
+        // The topic carries over to a clause without a subject of its own, not to one with one.
+        let v = rels("[LLaMA]发布于2023年,它是一个[decoder only]的模型", None);
+        assert!(has(&v, "LLaMA", Rel::IsA, "decoder only"), "{v:?}");
+        let v = rels("[MoE]包含:一些专家,每个专家都是一个简单的[前馈神经网络]。", None);
+        assert!(!has(&v, "MoE", Rel::IsA, "前馈神经网络"), "{v:?}");
         let v = rels("[Causal LLM]属于[自回归模型]", None);
         assert!(has(&v, "Causal LLM", Rel::IsA, "自回归模型"), "{v:?}");
         let v = rels("[BN]适用于固定深度的[前向神经网络],如[CNN],不适用于[RNN];", None);
