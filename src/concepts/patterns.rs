@@ -1122,10 +1122,11 @@ impl<'a> Sentence<'a> {
         light_gap(&self.s[pos..self.mentions[i].start], max_gap).then_some(i)
     }
 
-    /// The topic for a clause without a subject: the mention opening the nearest earlier clause
-    /// of the sentence (`Pre Norm结构往往更容易训练,但最终效果通常不如Post Norm`).
+    /// The topic for a clause without a subject: the first earlier clause's opening mention, as a
+    /// Chinese topic chain carries the subject of its first clause over the comma-joined ones
+    /// after it (`BN的目的在于…,变成均值0,方差1的正态分布,避免梯度消失`: BN, not 方差).
     fn topic(&self, clause: usize) -> Option<usize> {
-        for ci in (0..clause).rev() {
+        for ci in 0..clause {
             let (a, b) = self.clauses[ci];
             if let Some(i) = self.mentions.iter().position(|m| m.start >= a && m.end <= b) {
                 let prefix = self.s[a..self.mentions[i].start].trim_end();
@@ -1565,6 +1566,9 @@ mod tests {
         // A clause-opening subject still carries over.
         let v = rels("[Pre Norm]结构往往更容易训练,但最终效果通常不如[Post Norm]", None);
         assert!(has(&v, "Post Norm", Rel::Outperforms, "Pre Norm"), "{v:?}");
+        // The chain's topic is its first clause's subject, not the nearest earlier mention.
+        let v = rels("[BN]的目的在于进入[激活函数]之前,变成均值0,[方差]1的正态分布,避免[梯度消失]", None);
+        assert!(has(&v, "BN", Rel::Mitigates, "梯度消失") && !has(&v, "方差", Rel::Mitigates, "梯度消失"), "{v:?}");
     }
 
     #[test]
