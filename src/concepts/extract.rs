@@ -30,7 +30,7 @@ use crate::chunk::{Chunk, is_cjk};
 use crate::markdown::{BlockKind, ParsedNote};
 
 /// Bump when extraction rules change: cached facts of another version are re-extracted.
-pub const FACTS_VERSION: u32 = 4;
+pub const FACTS_VERSION: u32 = 5;
 
 /// Why a string is a term candidate (bit flags).
 pub mod signal {
@@ -1387,8 +1387,14 @@ fn ngram_bounds(word: &str) -> (bool, bool) {
     let flags = super::lexicon::zh_word_flags(word);
     let fc = word.chars().next().unwrap_or(' ');
     let lc = word.chars().next_back().unwrap_or(' ');
-    let start =
-        !is_zh_function_char(fc) && !flags.stop && !word.chars().all(|c| "一二三四五六七八九十两几多少".contains(c));
+    // A postposition, `当` or `不` cut off as a word of its own (`在 GPU 上|进行|训练`, `用 X 来|计算`,
+    // `当|输入`, `不|考虑`) belongs to the phrase around it; in a longer word it may open a term
+    // (上下文, 前馈, 不确定性).
+    let lone_postposition = word.len() == fc.len_utf8() && (ZH_END_CHARS.contains(&fc) || matches!(fc, '当' | '不'));
+    let start = !is_zh_function_char(fc)
+        && !lone_postposition
+        && !flags.stop
+        && !word.chars().all(|c| "一二三四五六七八九十两几多少".contains(c));
     let end = !is_zh_function_char(lc) && !ZH_END_CHARS.contains(&lc) && !flags.stop && !flags.heading_meta;
     (start, end)
 }
@@ -2052,6 +2058,20 @@ mod tests {
         assert!(f.relations.iter().all(|r| r.rel != Rel::AppliedBefore), "{:?}", f.relations);
         let f = facts("# N\n\n训练两个FooNet(在BazNorm之后合并权重)，其余不变。\n");
         assert!(f.relations.iter().all(|r| r.rel != Rel::AppliedBefore), "{:?}", f.relations);
+    }
+
+    #[test]
+    fn a_lone_postposition_opens_no_n_gram() {
+        let f = facts(
+            "# 训练\n\n模型在 GPU 上进行训练，用下游任务来计算损失。\n\n\
+             再在 TPU 上进行训练，用下游任务来计算梯度，不考虑顺序。\n\n\
+             当输入很长时不考虑顺序，当输入很短时也一样。\n",
+        );
+        for junk in ["上进行训练", "上进行", "来计算", "当输入", "不考虑"] {
+            assert!(id(&f, junk).is_none(), "{junk} is a candidate");
+        }
+        // In a longer word the same character may open one.
+        assert!(id(&f, "下游任务").is_some(), "下游任务 is not a candidate");
     }
 
     #[test]
