@@ -1390,9 +1390,9 @@ fn ngram_bounds(word: &str) -> (bool, bool) {
     // A postposition, `当` or `不` cut off as a word of its own (`在 GPU 上|进行|训练`, `用 X 来|计算`,
     // `当|输入`, `不|考虑`) belongs to the phrase around it; in a longer word it may open a term
     // (上下文, 前馈, 不确定性).
-    let lone_postposition = word.len() == fc.len_utf8() && (ZH_END_CHARS.contains(&fc) || matches!(fc, '当' | '不'));
+    let lone_non_opener = word.len() == fc.len_utf8() && (ZH_END_CHARS.contains(&fc) || matches!(fc, '当' | '不'));
     let start = !is_zh_function_char(fc)
-        && !lone_postposition
+        && !lone_non_opener
         && !flags.stop
         && !word.chars().all(|c| "一二三四五六七八九十两几多少".contains(c));
     let end = !is_zh_function_char(lc) && !ZH_END_CHARS.contains(&lc) && !flags.stop && !flags.heading_meta;

@@ -48,6 +48,9 @@ enum Slot {
     Before,
     /// Like `Before` but never falls back: the argument must be written in the clause.
     BeforeExplicit,
+    /// Like `Before`, but falls back only from a clause with no words of its own before the match:
+    /// `每个专家都是一个 Y` says what each expert is, not what the sentence's topic is.
+    BeforeOrOmitted,
     /// `Before`, or when nothing precedes in the clause, the first mention of the next clause
     /// (`与 Y 相比，X …`).
     BeforeOrNext,
@@ -563,7 +566,7 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                     "X是Y的一种",
                     IsA,
                     concat!(r"是(?P<y>", c!(), r"{1,25}?)的+(?:一种|变体|一个|一类|特例|实例|特殊情况|子集|一员)"),
-                    Before,
+                    BeforeOrOmitted,
                     Group("y"),
                     0.8,
                 ),
@@ -581,8 +584,8 @@ fn patterns() -> &'static [(Pattern, Regex)] {
                 ),
                 &["一种"],
             ),
-            p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", Before, Head, 0.75),
-            p("X属于Y", IsA, r"属于", Before, Head, 0.75),
+            p("X是一种Y", IsA, r"(?:是|为)(?:一种|一个|一类|一款|一项|一系列)", BeforeOrOmitted, Head, 0.75),
+            p("X属于Y", IsA, r"属于", BeforeOrOmitted, Head, 0.75),
             circumfix(
                 p("Y，如X", IsA, r",\s*(?:例如|比如|譬如|诸如|如|包括|such as|including|e\.g\.)", After, Previous, 0.65),
                 &["如", "包括", "such as", "including", "e.g."],
@@ -1209,16 +1212,6 @@ pub fn find_relations(skeleton: &str, cues: &SentenceCues, mentions: &[Span], ct
             if pat.rel == Rel::IsA && attribute_before(skeleton, mentions, ms) {
                 continue;
             }
-            // `每个专家都是一个…`: a clause with a subject of its own that names no concept says
-            // what that subject is, not what the sentence's topic is.
-            if pat.rel == Rel::IsA
-                && matches!(pat.from, Slot::Before | Slot::BeforeOrNext | Slot::BeforeOrClauseSubject)
-            {
-                let (clo, _) = sent.clause_of(ms);
-                if sent.before(ms, clo, 14).is_none() && !subjectless_prefix(&skeleton[clo..ms]) {
-                    continue;
-                }
-            }
             let Some((froms, fconf)) = resolve(&sent, pat.from, ms, me, &group, ctx) else { continue };
             let Some((tos, tconf)) = resolve(&sent, pat.to, ms, me, &group, ctx) else { continue };
             let conf = pat.confidence * fconf * tconf;
@@ -1347,14 +1340,14 @@ fn resolve(
     let terms = |idx: Vec<usize>| idx.into_iter().map(|i| sent.mentions[i].term).collect::<Vec<u32>>();
     let (clo, chi) = sent.clause_of(ms);
     match slot {
-        Slot::Before | Slot::BeforeExplicit | Slot::BeforeOrNext => {
+        Slot::Before | Slot::BeforeExplicit | Slot::BeforeOrOmitted | Slot::BeforeOrNext => {
             if let Some(i) = sent.before(ms, clo, 14) {
                 if let Some(subj) = sent.shared_subject(i, ms) {
                     return Some((subj, 1.0));
                 }
                 return Some((terms(sent.coordinated(i, false, clo, chi)), 1.0));
             }
-            if slot == Slot::BeforeExplicit {
+            if slot == Slot::BeforeExplicit || slot == Slot::BeforeOrOmitted && !subjectless_prefix(&sent.s[clo..ms]) {
                 return None;
             }
             if slot == Slot::BeforeOrNext {
